@@ -1,0 +1,273 @@
+"""Reads from the ledger: scoped querysets, rule inheritance, totals, the hash chain."""
+
+import datetime
+import hashlib
+import json
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import DecimalField, Q, QuerySet, Sum, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from branches.models import Organisation
+from branches.selectors import ancestors, branch_scope
+from ledger.models import Kind, MemberQuarterTotal, Period, PointEvent, ScoringRule
+from members.models import Member
+
+ZERO = Decimal("0.0")
+
+
+def today() -> datetime.date:
+    return timezone.localdate()
+
+
+def quarter_of(day: datetime.date) -> int:
+    return (day.month - 1) // 3 + 1
+
+
+def quarter_bounds(year: int, quarter: int) -> tuple[datetime.date, datetime.date]:
+    start = datetime.date(year, 3 * quarter - 2, 1)
+    end = datetime.date(year + 1, 1, 1) if quarter == 4 else datetime.date(year, 3 * quarter + 1, 1)
+    return start, end - datetime.timedelta(days=1)
+
+
+# --- scope -------------------------------------------------------------------------------------
+
+
+def event_scope(user, *, write: bool = False) -> QuerySet[PointEvent]:
+    """Events the user may see: their branches' events, and a member's own events (read only)."""
+    allowed = Q(branch__in=branch_scope(user, write=write))
+    if not write and user is not None and user.is_authenticated:
+        allowed |= Q(member__user=user)
+    return PointEvent.objects.filter(allowed)
+
+
+def period_scope(user, *, write: bool = False) -> QuerySet[Period]:
+    return Period.objects.filter(branch__in=branch_scope(user, write=write))
+
+
+def rule_scope(user) -> QuerySet[ScoringRule]:
+    """Rules the user may read: those set by any organisation on the path to their branches."""
+    ids: set[int] = set()
+    for branch in branch_scope(user):
+        ids.update(int(part) for part in branch.path.strip("/").split("/") if part)
+    member = getattr(user, "member", None) if user is not None and user.is_authenticated else None
+    if member is not None:
+        ids.update(int(part) for part in member.branch.path.strip("/").split("/") if part)
+    return ScoringRule.objects.filter(organisation_id__in=ids)
+
+
+# --- rules -------------------------------------------------------------------------------------
+
+
+def rules_for_branch(branch: Organisation, *, kind: str | None = None) -> QuerySet[ScoringRule]:
+    """The branch's scoring catalogue: rules set anywhere above it, the nearest one winning a code."""
+    chain = {org.pk: len(org.path) for org in ancestors(branch)}
+    nearest: dict[str, tuple[int, int]] = {}
+    for rule_id, code, org_id in ScoringRule.objects.filter(organisation_id__in=chain).values_list(
+        "id", "code", "organisation_id"
+    ):
+        depth = chain[org_id]
+        if code not in nearest or depth > nearest[code][0]:
+            nearest[code] = (depth, rule_id)
+    rules = ScoringRule.objects.filter(id__in=[rule_id for _depth, rule_id in nearest.values()], is_active=True)
+    return rules.filter(kind=kind) if kind else rules
+
+
+def rule_usage(*, member: Member, rule: ScoringRule, year: int, quarter: int, exclude_event_id: int | None = None) -> dict:
+    """How much of the rule's quarter and year caps the member has used (pending and approved)."""
+    events = PointEvent.objects.filter(
+        member=member, rule=rule, corrects__isnull=True, period__year=year
+    ).exclude(status=PointEvent.Status.REJECTED)
+    if exclude_event_id:
+        events = events.exclude(pk=exclude_event_id)
+    rows = list(events.values_list("period__quarter", "points"))
+    used_year = sum((abs(p) for _q, p in rows), ZERO)
+    used_quarter = sum((abs(p) for q, p in rows if q == quarter), ZERO)
+    return {
+        "used_quarter": used_quarter,
+        "used_year": used_year,
+        "left_quarter": None if rule.cap_per_quarter is None else max(rule.cap_per_quarter - used_quarter, ZERO),
+        "left_year": None if rule.cap_per_year is None else max(rule.cap_per_year - used_year, ZERO),
+    }
+
+
+# --- periods -----------------------------------------------------------------------------------
+
+
+def current_period(branch: Organisation) -> Period | None:
+    day = today()
+    return Period.objects.filter(branch=branch, year=day.year, quarter=quarter_of(day)).first()
+
+
+# --- totals ------------------------------------------------------------------------------------
+
+
+def _sum(filter_q: Q) -> Coalesce:
+    return Coalesce(
+        Sum("events__points", filter=filter_q),
+        Value(ZERO),
+        output_field=DecimalField(max_digits=10, decimal_places=1),
+    )
+
+
+def member_totals(members: QuerySet[Member], *, year: int, quarter: int | None = None) -> QuerySet[Member]:
+    """Annotate members with approved points by kind for a quarter (or the year) and year-to-date.
+
+    Adds ``base``, ``bonus``, ``deduction``, ``total`` (the quarter, or the whole year when no
+    quarter is given) and ``ytd_total`` (the year up to and including the quarter). One query.
+    """
+    approved = Q(events__status=PointEvent.Status.APPROVED, events__period__year=year)
+    scope = approved & Q(events__period__quarter=quarter) if quarter else approved
+    ytd = approved & Q(events__period__quarter__lte=quarter) if quarter else approved
+    return members.annotate(
+        base=_sum(scope & Q(events__kind=Kind.BASE)),
+        bonus=_sum(scope & Q(events__kind=Kind.BONUS)),
+        deduction=_sum(scope & Q(events__kind=Kind.DEDUCTION)),
+        total=_sum(scope),
+        ytd_total=_sum(ytd),
+    )
+
+
+def kind_totals(events: QuerySet[PointEvent]) -> dict[str, Decimal]:
+    """Approved points of these events by kind, plus 'total'."""
+    rows = dict(
+        events.filter(status=PointEvent.Status.APPROVED)
+        .values_list("kind")
+        .annotate(s=Sum("points"))
+        .values_list("kind", "s")
+    )
+    result = {kind: rows.get(kind) or ZERO for kind in Kind.values}
+    result["total"] = sum(result.values(), ZERO)
+    return result
+
+
+def branch_totals(branches: QuerySet[Organisation], *, year: int, quarter: int | None = None) -> QuerySet[Organisation]:
+    """Annotate branches with approved points by kind for a quarter or year, and event counts."""
+    approved = Q(events__status=PointEvent.Status.APPROVED, events__period__year=year)
+    if quarter:
+        approved &= Q(events__period__quarter=quarter)
+    return branches.annotate(
+        base=_sum(approved & Q(events__kind=Kind.BASE)),
+        bonus=_sum(approved & Q(events__kind=Kind.BONUS)),
+        deduction=_sum(approved & Q(events__kind=Kind.DEDUCTION)),
+        total=_sum(approved),
+    )
+
+
+def stored_totals_mismatches() -> list[tuple[int, int, Decimal, Decimal]]:
+    """(member_id, period_id, stored, from events) for every cached total that disagrees."""
+    sums: dict[tuple[int, int], dict[str, Decimal]] = {}
+    for member_id, period_id, kind, points in PointEvent.objects.filter(
+        status=PointEvent.Status.APPROVED
+    ).values_list("member_id", "period_id", "kind").annotate(s=Sum("points")).values_list(
+        "member_id", "period_id", "kind", "s"
+    ):
+        sums.setdefault((member_id, period_id), {})[kind] = points
+    problems = []
+    seen = set()
+    for row in MemberQuarterTotal.objects.all():
+        key = (row.member_id, row.period_id)
+        seen.add(key)
+        expected = sums.get(key, {})
+        for kind in Kind.values:
+            if getattr(row, kind) != expected.get(kind, ZERO):
+                problems.append((row.member_id, row.period_id, getattr(row, kind), expected.get(kind, ZERO)))
+    for key, expected in sums.items():
+        if key not in seen and any(expected.values()):
+            problems.append((key[0], key[1], ZERO, sum(expected.values(), ZERO)))
+    return problems
+
+
+# --- hash chain --------------------------------------------------------------------------------
+
+HASHED_FIELDS = (
+    "id",
+    "member_id",
+    "rule_id",
+    "kind",
+    "points",
+    "original_points",
+    "occurred_on",
+    "place",
+    "account",
+    "status",
+    "decision_reason",
+    "decided_by_id",
+    "corrects_id",
+)
+
+
+def period_content_hash(period: Period, *, previous_hash: str | None = None, chain_index: int | None = None) -> str:
+    """SHA-256 over the quarter's identity, its place in the chain and every event in it."""
+    events = [
+        [str(value) if value is not None else None for value in row]
+        for row in PointEvent.objects.filter(period=period).order_by("id").values_list(*HASHED_FIELDS)
+    ]
+    payload = {
+        "branch": period.branch_id,
+        "year": period.year,
+        "quarter": period.quarter,
+        "chain_index": period.chain_index if chain_index is None else chain_index,
+        "previous": period.previous_hash if previous_hash is None else previous_hash,
+        "fields": HASHED_FIELDS,
+        "events": events,
+    }
+    encoded = json.dumps(payload, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(encoded.encode("utf-8")).hexdigest()
+
+
+@dataclass
+class LedgerProblem:
+    branch: str
+    period: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.branch} {self.period}: {self.message}"
+
+
+def ledger_verify(branches: QuerySet[Organisation] | None = None) -> list[LedgerProblem]:
+    """Recompute every branch's chain of signed quarters and compare with what was stored."""
+    problems: list[LedgerProblem] = []
+    periods = Period.objects.filter(chain_index__isnull=False).select_related("branch")
+    if branches is not None:
+        periods = periods.filter(branch__in=branches)
+    by_branch: dict[int, list[Period]] = {}
+    for period in periods.order_by("branch_id", "chain_index"):
+        by_branch.setdefault(period.branch_id, []).append(period)
+    for chain in by_branch.values():
+        expected_previous = ""
+        for position, period in enumerate(chain, start=1):
+            label = f"{period.year}Q{period.quarter}"
+            if period.chain_index != position:
+                problems.append(LedgerProblem(period.branch.name, label, f"chain index {period.chain_index}, expected {position}"))
+            if period.previous_hash != expected_previous:
+                problems.append(LedgerProblem(period.branch.name, label, "link to the previous signed quarter is broken"))
+            if period_content_hash(period) != period.content_hash:
+                problems.append(LedgerProblem(period.branch.name, label, "stored events no longer match the signed hash"))
+            expected_previous = period.content_hash
+    for member_id, period_id, stored, computed in stored_totals_mismatches():
+        period = Period.objects.select_related("branch").get(pk=period_id)
+        problems.append(
+            LedgerProblem(
+                period.branch.name,
+                f"{period.year}Q{period.quarter}",
+                f"stored total of member {member_id} is {stored}, events sum to {computed}",
+            )
+        )
+    return problems
+
+
+def period_find_by_code(code: str) -> Period | None:
+    """A signed quarter by its verification code: the full hash or its first 16 hex digits."""
+    cleaned = "".join(ch for ch in code.lower() if ch in "0123456789abcdef")
+    if len(cleaned) < 16:
+        return None
+    return (
+        Period.objects.filter(content_hash__startswith=cleaned[:64])
+        .select_related("branch")
+        .order_by("pk")
+        .first()
+    )

@@ -1,0 +1,668 @@
+"""Every write to the ledger. Views, admin, API, importers and tasks all call these functions.
+
+Each function checks the user's scope and role, refuses bad input with a translated
+``ValidationError`` keyed by form field (so every caller can show it next to the field), and
+changes nothing when it refuses. Rows that decide an outcome are locked (``select_for_update``)
+so two people acting at once end in a consistent state. Database triggers (ledger/triggers.py)
+back up the most important rule: a signed quarter never changes.
+"""
+
+import datetime
+from collections.abc import Iterable, Sequence
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, models, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from branches.models import Organisation
+from branches.selectors import branch_scope, can_decide, can_sign
+from ledger.images import evidence_prepare
+from ledger.models import AuditEntry, Evidence, Kind, MemberQuarterTotal, Period, PointEvent, ScoringRule
+from ledger.selectors import (
+    period_content_hash,
+    quarter_bounds,
+    quarter_of,
+    rule_usage,
+    rules_for_branch,
+    today,
+)
+from members.models import Member
+
+Status = PointEvent.Status
+Source = PointEvent.Source
+MAX_POINTS = Decimal("1000")
+MAX_ACCOUNT = 2000
+SYSTEM_USERNAME = "system"
+
+
+# --- audit -------------------------------------------------------------------------------------
+
+
+def audit_record(
+    *,
+    actor: AbstractBaseUser | None,
+    action: str,
+    obj: models.Model,
+    branch: Organisation | None,
+    summary: str,
+    reason: str = "",
+    data: dict | None = None,
+) -> AuditEntry:
+    return AuditEntry.objects.create(
+        actor=actor if actor is not None and actor.is_authenticated else None,
+        action=action,
+        branch=branch,
+        object_type=obj._meta.label_lower,
+        object_id=obj.pk,
+        summary=summary[:255],
+        reason=reason,
+        data=data or {},
+    )
+
+
+def system_user() -> AbstractBaseUser:
+    """The author of scheduled jobs (base points at the new year), so every entry has one."""
+    user, _created = get_user_model().objects.get_or_create(
+        username=SYSTEM_USERNAME, defaults={"is_active": False, "first_name": "系统"}
+    )
+    return user
+
+
+# --- helpers -----------------------------------------------------------------------------------
+
+
+def _require_write(actor: AbstractBaseUser, branch: Organisation) -> None:
+    if not branch_scope(actor, write=True).filter(pk=branch.pk).exists():
+        raise PermissionDenied(_("您无权操作该支部的积分台账。"))
+
+
+def _require_decider(actor: AbstractBaseUser, branch: Organisation) -> None:
+    _require_write(actor, branch)
+    if not can_decide(actor, branch):
+        raise PermissionDenied(_("只有支委会成员可以审核积分。"))
+
+
+def _clean_points(value, *, field: str = "points") -> Decimal:
+    """A positive number with at most one decimal place (the magnitude; sign comes from the kind)."""
+    try:
+        points = Decimal(str(value).strip().replace("＋", "+").rstrip("分"))
+    except (InvalidOperation, ValueError):
+        raise ValidationError({field: _("分值必须是数字，例如 10 或 0.5。")}) from None
+    if not points.is_finite():
+        raise ValidationError({field: _("分值必须是数字，例如 10 或 0.5。")})
+    points = abs(points)
+    if points != points.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP):
+        raise ValidationError({field: _("分值最多保留一位小数。")})
+    if points == 0:
+        raise ValidationError({field: _("分值不能为 0。")})
+    if points > MAX_POINTS:
+        raise ValidationError({field: _("分值不能超过 %(max)s 分。") % {"max": MAX_POINTS}})
+    return points.quantize(Decimal("0.1"))
+
+
+def _clean_text(value: str, *, field: str, required_message: str, max_length: int = MAX_ACCOUNT) -> str:
+    text = (value or "").strip()
+    if not text:
+        raise ValidationError({field: required_message})
+    if len(text) > max_length:
+        raise ValidationError({field: _("内容太长，请控制在 %(max)d 字以内。") % {"max": max_length}})
+    return text
+
+
+def _signed(kind: str, magnitude: Decimal) -> Decimal:
+    return -magnitude if kind == Kind.DEDUCTION else magnitude
+
+
+def _fmt(points: Decimal) -> str:
+    return f"+{points}" if points > 0 else str(points)
+
+
+def period_for(*, branch: Organisation, day: datetime.date, lock: bool = True) -> Period:
+    """The branch's quarter that contains ``day``, created open if it does not exist yet."""
+    period, _created = Period.objects.get_or_create(branch=branch, year=day.year, quarter=quarter_of(day))
+    if lock:
+        period = Period.objects.select_for_update().get(pk=period.pk)
+    return period
+
+
+def _refuse_frozen(period: Period, *, field: str = "occurred_on") -> None:
+    if period.is_frozen:
+        raise ValidationError(
+            {
+                field: _(
+                    "%(period)s已由书记签字封存，不能再录入或修改。如需更正，请在当前季度录入更正条目。"
+                )
+                % {"period": period.label}
+            }
+        )
+
+
+def _check_caps(*, member: Member, rule: ScoringRule, period: Period, magnitude: Decimal, exclude_event_id: int | None = None) -> None:
+    if rule.cap_per_quarter is None and rule.cap_per_year is None:
+        return
+    usage = rule_usage(member=member, rule=rule, year=period.year, quarter=period.quarter, exclude_event_id=exclude_event_id)
+    if rule.cap_per_quarter is not None and usage["used_quarter"] + magnitude > rule.cap_per_quarter:
+        raise ValidationError(
+            {
+                "points": _(
+                    "超过“%(rule)s”每季度上限 %(cap)s 分：本季度已记 %(used)s 分，最多还能记 %(left)s 分。"
+                )
+                % {"rule": rule.title, "cap": rule.cap_per_quarter, "used": usage["used_quarter"], "left": usage["left_quarter"]}
+            }
+        )
+    if rule.cap_per_year is not None and usage["used_year"] + magnitude > rule.cap_per_year:
+        raise ValidationError(
+            {
+                "points": _("超过“%(rule)s”每年上限 %(cap)s 分：今年已记 %(used)s 分，最多还能记 %(left)s 分。")
+                % {"rule": rule.title, "cap": rule.cap_per_year, "used": usage["used_year"], "left": usage["left_year"]}
+            }
+        )
+
+
+def _total_add(event: PointEvent) -> None:
+    """Add an approved event's points to the cached member-quarter total, atomically in the DB."""
+    total, _created = MemberQuarterTotal.objects.get_or_create(member_id=event.member_id, period_id=event.period_id)
+    MemberQuarterTotal.objects.filter(pk=total.pk).update(
+        **{event.kind: F(event.kind) + event.points, "total": F("total") + event.points}
+    )
+
+
+# --- recording entries -------------------------------------------------------------------------
+
+
+def _event_create(
+    *,
+    actor: AbstractBaseUser,
+    member: Member,
+    rule: ScoringRule,
+    occurred_on: datetime.date,
+    account: str,
+    source: str,
+    points=None,
+    place: str = "",
+    claimed_by: AbstractBaseUser | None = None,
+    on_behalf: bool = False,
+    evidence: Sequence = (),
+    dedupe_key: str | None = None,
+    check_duplicate: bool = True,
+    corrects: PointEvent | None = None,
+    signed_points: Decimal | None = None,
+) -> PointEvent:
+    branch = member.branch
+    errors: dict[str, str] = {}
+    if member.status != Member.Status.ACTIVE:
+        errors["member"] = _("%(name)s 的状态是“%(status)s”，不能再记分。") % {"name": member.name, "status": member.get_status_display()}
+    if corrects is None and not rules_for_branch(branch).filter(pk=rule.pk).exists():
+        errors["rule"] = _("“%(rule)s”不是本支部适用的积分细则。") % {"rule": rule.title}
+    if not isinstance(occurred_on, datetime.date):
+        errors["occurred_on"] = _("请填写发生日期。")
+    elif occurred_on > today():
+        errors["occurred_on"] = _("发生日期不能晚于今天（%(today)s）。") % {"today": today().isoformat()}
+    try:
+        account = _clean_text(account, field="account", required_message=_("请填写事由：何时、何地、做了什么。"))
+    except ValidationError as exc:
+        errors["account"] = exc.message_dict["account"][0]
+    if len(place or "") > 100:
+        errors["place"] = _("地点太长，请控制在 100 字以内。")
+    if signed_points is None:
+        try:
+            magnitude = _clean_points(rule.default_points if points in (None, "") else points)
+        except ValidationError as exc:
+            errors["points"] = exc.message_dict["points"][0]
+            magnitude = None
+    else:
+        magnitude = abs(signed_points)
+    if rule.evidence_required and not evidence and corrects is None and source in (Source.SELF, Source.ON_BEHALF):
+        errors["evidence"] = _("“%(rule)s”须附证明照片。") % {"rule": rule.title}
+    if errors:
+        raise ValidationError(errors)
+
+    period = period_for(branch=branch, day=occurred_on)
+    _refuse_frozen(period)
+    if corrects is None:
+        _check_caps(member=member, rule=rule, period=period, magnitude=magnitude)
+    if check_duplicate and corrects is None:
+        duplicate = (
+            PointEvent.objects.filter(member=member, rule=rule, occurred_on=occurred_on, corrects__isnull=True)
+            .exclude(status=Status.REJECTED)
+            .first()
+        )
+        if duplicate is not None:
+            raise ValidationError(
+                {
+                    "rule": _("%(name)s 在 %(date)s 已有一条“%(rule)s”记录（%(status)s），不能重复申报。")
+                    % {"name": member.name, "date": occurred_on.isoformat(), "rule": rule.title, "status": duplicate.get_status_display()}
+                }
+            )
+    prepared = [evidence_prepare(upload) for upload in evidence]
+    event = PointEvent(
+        branch=branch,
+        member=member,
+        period=period,
+        rule=rule,
+        kind=rule.kind,
+        points=signed_points if signed_points is not None else _signed(rule.kind, magnitude),
+        occurred_on=occurred_on,
+        place=(place or "").strip(),
+        account=account,
+        source=source,
+        on_behalf=on_behalf,
+        claimed_by=claimed_by,
+        entered_by=actor,
+        dedupe_key=dedupe_key,
+        corrects=corrects,
+    )
+    try:
+        with transaction.atomic():
+            event.save()
+    except IntegrityError:
+        if dedupe_key and PointEvent.objects.filter(dedupe_key=dedupe_key).exists():
+            raise ValidationError({"__all__": _("这条记录已经登记过，不能重复登记。")}) from None
+        raise
+    for content in prepared:
+        Evidence.objects.create(event=event, image=content)
+    audit_record(
+        actor=actor,
+        action="event.create",
+        obj=event,
+        branch=branch,
+        summary=_("录入 %(name)s %(rule)s %(points)s（%(source)s）")
+        % {"name": member.name, "rule": rule.title, "points": _fmt(event.points), "source": event.get_source_display()},
+        data={"points": str(event.points), "occurred_on": occurred_on.isoformat(), "on_behalf": on_behalf},
+    )
+    return event
+
+
+@transaction.atomic
+def claim_record(
+    *,
+    actor: AbstractBaseUser,
+    member: Member,
+    rule: ScoringRule,
+    occurred_on: datetime.date,
+    account: str,
+    points=None,
+    place: str = "",
+    evidence: Sequence = (),
+    member_declared: bool = False,
+    source: str | None = None,
+    dedupe_key: str | None = None,
+) -> PointEvent:
+    """Record a claim (个人申报) for a member: by the member, or by the committee for them (代办).
+
+    ``member_declared`` says the member declared it themselves and the secretary only typed it in;
+    otherwise an entry typed by someone else is marked as entered on the member's behalf.
+    """
+    is_self = member.user_id is not None and member.user_id == actor.pk
+    if not is_self:
+        _require_write(actor, member.branch)
+    if rule.kind == Kind.DEDUCTION:
+        raise ValidationError({"rule": _("扣分只能由书记或支委会录入，并须写明理由。")})
+    if is_self:
+        source, on_behalf, claimed_by = Source.SELF, False, actor
+    else:
+        source = source or Source.ON_BEHALF
+        on_behalf = source == Source.ON_BEHALF and not member_declared
+        claimed_by = member.user if member_declared else actor
+    return _event_create(
+        actor=actor,
+        member=member,
+        rule=rule,
+        occurred_on=occurred_on,
+        account=account,
+        source=source,
+        points=points,
+        place=place,
+        claimed_by=claimed_by,
+        on_behalf=on_behalf,
+        evidence=evidence,
+        dedupe_key=dedupe_key,
+    )
+
+
+@transaction.atomic
+def deduction_add(
+    *,
+    actor: AbstractBaseUser,
+    member: Member,
+    rule: ScoringRule,
+    occurred_on: datetime.date,
+    reason: str,
+    points=None,
+    place: str = "",
+    source: str = Source.COMMITTEE,
+    dedupe_key: str | None = None,
+) -> PointEvent:
+    """A deduction (违规扣分), entered by the secretary or committee only, always with a reason."""
+    _require_decider(actor, member.branch)
+    if rule.kind != Kind.DEDUCTION:
+        raise ValidationError({"rule": _("请选择扣分类细则。")})
+    reason = _clean_text(reason, field="account", required_message=_("扣分必须写明理由。"))
+    return _event_create(
+        actor=actor,
+        member=member,
+        rule=rule,
+        occurred_on=occurred_on,
+        account=reason,
+        source=source,
+        points=points,
+        place=place,
+        claimed_by=actor,
+        dedupe_key=dedupe_key,
+    )
+
+
+# --- decisions ---------------------------------------------------------------------------------
+
+
+def _lock_for_decision(actor: AbstractBaseUser, event: PointEvent) -> PointEvent:
+    # Lock the quarter first (the same order as signing) so a decision and a sign-off serialise.
+    period = Period.objects.select_for_update().get(pk=event.period_id)
+    event = PointEvent.objects.select_for_update().select_related("member", "rule").get(pk=event.pk)
+    event.period = period
+    _require_decider(actor, event.branch)
+    _refuse_frozen(period, field="__all__")
+    if event.status != Status.PENDING:
+        raise ValidationError(
+            {"__all__": _("该条目已审核（%(status)s），不能重复审核。") % {"status": event.get_status_display()}}
+        )
+    if actor.pk in (event.claimed_by_id, event.entered_by_id) or (event.member.user_id and event.member.user_id == actor.pk):
+        raise ValidationError({"__all__": _("不能审核本人申报、本人录入或本人名下的条目，请由其他支委审核。")})
+    return event
+
+
+def _decide(event: PointEvent, *, actor: AbstractBaseUser, status: str, reason: str) -> None:
+    event.status = status
+    event.decision_reason = reason
+    event.decided_by = actor
+    event.decided_at = timezone.now()
+
+
+@transaction.atomic
+def event_approve(*, actor: AbstractBaseUser, event: PointEvent, reason: str = "") -> PointEvent:
+    event = _lock_for_decision(actor, event)
+    _decide(event, actor=actor, status=Status.APPROVED, reason=(reason or "").strip())
+    event.save()
+    _total_add(event)
+    audit_record(
+        actor=actor,
+        action="event.approve",
+        obj=event,
+        branch=event.branch,
+        summary=_("通过 %(name)s %(rule)s %(points)s") % {"name": event.member.name, "rule": event.rule.title, "points": _fmt(event.points)},
+        reason=event.decision_reason,
+    )
+    return event
+
+
+@transaction.atomic
+def event_reject(*, actor: AbstractBaseUser, event: PointEvent, reason: str) -> PointEvent:
+    reason = _clean_text(reason, field="reason", required_message=_("不通过必须写明理由。"))
+    event = _lock_for_decision(actor, event)
+    _decide(event, actor=actor, status=Status.REJECTED, reason=reason)
+    event.save()
+    audit_record(
+        actor=actor,
+        action="event.reject",
+        obj=event,
+        branch=event.branch,
+        summary=_("不通过 %(name)s %(rule)s %(points)s") % {"name": event.member.name, "rule": event.rule.title, "points": _fmt(event.points)},
+        reason=reason,
+    )
+    return event
+
+
+@transaction.atomic
+def event_adjust(*, actor: AbstractBaseUser, event: PointEvent, points, reason: str) -> PointEvent:
+    """Approve with a different value; the original stays visible next to the new one."""
+    reason = _clean_text(reason, field="reason", required_message=_("调整分值必须写明理由。"))
+    magnitude = _clean_points(points)
+    event = _lock_for_decision(actor, event)
+    new_points = _signed(event.kind, magnitude)
+    if new_points == event.points:
+        raise ValidationError({"points": _("调整后的分值与原分值相同；如无需调整，请直接通过。")})
+    _check_caps(member=event.member, rule=event.rule, period=event.period, magnitude=magnitude, exclude_event_id=event.pk)
+    original = event.points
+    event.original_points = original
+    event.points = new_points
+    _decide(event, actor=actor, status=Status.APPROVED, reason=reason)
+    event.save()
+    _total_add(event)
+    audit_record(
+        actor=actor,
+        action="event.adjust",
+        obj=event,
+        branch=event.branch,
+        summary=_("调整 %(name)s %(rule)s：%(old)s → %(new)s")
+        % {"name": event.member.name, "rule": event.rule.title, "old": _fmt(original), "new": _fmt(new_points)},
+        reason=reason,
+        data={"original_points": str(original), "points": str(new_points)},
+    )
+    return event
+
+
+def events_decide_bulk(*, actor: AbstractBaseUser, events: Iterable[PointEvent], action: str, reason: str = "") -> tuple[int, list[str]]:
+    """Approve or reject many entries; each in its own transaction. Returns (done, refusals)."""
+    done, refusals = 0, []
+    for event in events:
+        try:
+            if action == "approve":
+                event_approve(actor=actor, event=event, reason=reason)
+            else:
+                event_reject(actor=actor, event=event, reason=reason)
+            done += 1
+        except (ValidationError, PermissionDenied) as exc:
+            message = "；".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
+            refusals.append(f"#{event.pk} {event.member.name}：{message}")
+    return done, refusals
+
+
+@transaction.atomic
+def event_correct(
+    *,
+    actor: AbstractBaseUser,
+    original: PointEvent,
+    points,
+    reason: str,
+    occurred_on: datetime.date | None = None,
+) -> PointEvent:
+    """Correct an entry of a signed quarter by a new adjusting entry in an open quarter.
+
+    ``points`` is what the original should have been worth (a deduction as a positive number);
+    the new entry carries the difference and points at the original, as in book-keeping.
+    """
+    _require_decider(actor, original.branch)
+    reason = _clean_text(reason, field="reason", required_message=_("更正必须写明理由。"))
+    original = PointEvent.objects.select_related("member", "rule", "period").get(pk=original.pk)
+    if not original.period.is_frozen:
+        raise ValidationError({"__all__": _("该条目所在季度尚未签字，请直接在审核中处理，不需要更正。")})
+    if original.is_correction:
+        raise ValidationError({"__all__": _("请更正原始条目，而不是更正条目。")})
+    zero = str(points).strip() in ("0", "0.0")
+    target = Decimal("0.0") if zero else _signed(original.kind, _clean_points(points))
+    effective = (original.points if original.status == Status.APPROVED else Decimal("0.0")) + sum(
+        (c.points for c in original.corrections.filter(status=Status.APPROVED)), Decimal("0.0")
+    )
+    delta = target - effective
+    if delta == 0:
+        raise ValidationError({"points": _("更正后的分值与当前有效分值相同，无需更正。")})
+    event = _event_create(
+        actor=actor,
+        member=original.member,
+        rule=original.rule,
+        occurred_on=occurred_on or today(),
+        account=_("更正 %(period)s 条目 #%(id)s（%(old)s → %(new)s）：%(reason)s")
+        % {"period": original.period.label, "id": original.pk, "old": _fmt(effective), "new": _fmt(target), "reason": reason},
+        source=Source.CORRECTION,
+        claimed_by=actor,
+        corrects=original,
+        signed_points=delta,
+        check_duplicate=False,
+    )
+    return event
+
+
+# --- quarters ----------------------------------------------------------------------------------
+
+
+def _lock_period(actor: AbstractBaseUser, period: Period) -> Period:
+    _require_write(actor, period.branch)
+    return Period.objects.select_for_update().select_related("branch").get(pk=period.pk)
+
+
+@transaction.atomic
+def period_start_review(*, actor: AbstractBaseUser, period: Period) -> Period:
+    period = _lock_period(actor, period)
+    if not can_decide(actor, period.branch):
+        raise PermissionDenied(_("只有支委会成员可以开始审核。"))
+    if period.state != Period.State.OPEN:
+        raise ValidationError({"__all__": _("%(period)s当前状态为“%(state)s”，不能开始审核。") % {"period": period.label, "state": period.get_state_display()}})
+    period.state = Period.State.REVIEW
+    period.review_started_at = timezone.now()
+    period.review_started_by = actor
+    period.save()
+    audit_record(actor=actor, action="period.review", obj=period, branch=period.branch, summary=_("开始审核 %(period)s") % {"period": period.label})
+    return period
+
+
+@transaction.atomic
+def period_sign(*, actor: AbstractBaseUser, period: Period, on: datetime.date | None = None) -> Period:
+    """The secretary signs (书记签字确认): freezes the quarter and chains its hash to the last one."""
+    period = _lock_period(actor, period)
+    if not can_sign(actor, period.branch):
+        raise PermissionDenied(_("只有书记（或代行职责的副书记）可以签字。"))
+    if period.state not in (Period.State.OPEN, Period.State.REVIEW):
+        raise ValidationError({"__all__": _("%(period)s已经签字，不能重复签字。") % {"period": period.label}})
+    _start, end = quarter_bounds(period.year, period.quarter)
+    if (on or today()) <= end:
+        raise ValidationError(
+            {"__all__": _("%(period)s到 %(end)s 才结束，季度结束后才能签字。") % {"period": period.label, "end": end.isoformat()}}
+        )
+    pending = list(
+        PointEvent.objects.filter(period=period, status=Status.PENDING).select_related("member", "rule").order_by("occurred_on", "id")
+    )
+    if pending:
+        listed = "；".join(
+            f"{e.member.name} {e.occurred_on:%m-%d} {e.rule.title} {_fmt(e.points)}" for e in pending[:20]
+        )
+        more = _("等") if len(pending) > 20 else ""
+        raise ValidationError(
+            {"__all__": _("还有 %(count)d 条待审核条目，审核完毕后才能签字：%(list)s%(more)s") % {"count": len(pending), "list": listed, "more": more}},
+            code="pending",
+        )
+    # Lock the branch so two quarters of one branch can't take the same place in the chain.
+    Organisation.objects.select_for_update().get(pk=period.branch_id)
+    previous = Period.objects.filter(branch_id=period.branch_id, chain_index__isnull=False).order_by("-chain_index").first()
+    period.chain_index = previous.chain_index + 1 if previous else 1
+    period.previous_hash = previous.content_hash if previous else ""
+    period.content_hash = period_content_hash(period)
+    period.state = Period.State.SIGNED
+    period.signed_by = actor
+    period.signed_at = timezone.now()
+    if period.review_started_at is None:
+        period.review_started_at = period.signed_at
+        period.review_started_by = actor
+    period.save()
+    audit_record(
+        actor=actor,
+        action="period.sign",
+        obj=period,
+        branch=period.branch,
+        summary=_("书记签字确认 %(period)s，校验码 %(code)s") % {"period": period.label, "code": period.short_hash},
+        data={"content_hash": period.content_hash, "previous_hash": period.previous_hash, "chain_index": period.chain_index},
+    )
+    return period
+
+
+@transaction.atomic
+def period_post(*, actor: AbstractBaseUser, period: Period, window_days: int | None = None) -> Period:
+    """Post a signed quarter on the noticeboard (张榜公示) with an objection window (公示期)."""
+    period = _lock_period(actor, period)
+    if not can_decide(actor, period.branch):
+        raise PermissionDenied(_("只有支委会成员可以发布公示。"))
+    if period.state != Period.State.SIGNED:
+        raise ValidationError({"__all__": _("只有书记签字后的季度才能公示（当前状态：%(state)s）。") % {"state": period.get_state_display()}})
+    days = window_days if window_days is not None else period.branch.posting_window_days
+    if not 1 <= int(days) <= 30:
+        raise ValidationError({"window_days": _("公示期应为 1 到 30 天。")})
+    period.state = Period.State.POSTED
+    period.posted_at = timezone.now()
+    period.posting_ends_on = today() + datetime.timedelta(days=int(days))
+    period.save()
+    audit_record(
+        actor=actor,
+        action="period.post",
+        obj=period,
+        branch=period.branch,
+        summary=_("张榜公示 %(period)s，公示至 %(end)s") % {"period": period.label, "end": period.posting_ends_on.isoformat()},
+    )
+    return period
+
+
+@transaction.atomic
+def period_finalise(*, actor: AbstractBaseUser | None, period: Period) -> Period:
+    """After the posting window closes the quarter is final."""
+    period = Period.objects.select_for_update().select_related("branch").get(pk=period.pk)
+    if actor is not None:
+        _require_write(actor, period.branch)
+    if period.state != Period.State.POSTED:
+        raise ValidationError({"__all__": _("只有公示中的季度才能定稿。")})
+    if period.posting_ends_on and today() <= period.posting_ends_on:
+        raise ValidationError({"__all__": _("公示期到 %(end)s 结束，结束后才能定稿。") % {"end": period.posting_ends_on.isoformat()}})
+    period.state = Period.State.FINAL
+    period.finalised_at = timezone.now()
+    period.save()
+    audit_record(actor=actor, action="period.final", obj=period, branch=period.branch, summary=_("%(period)s公示期满，定稿") % {"period": period.label})
+    return period
+
+
+# --- base points -------------------------------------------------------------------------------
+
+
+def base_points_grant(
+    *, actor: AbstractBaseUser | None, branch: Organisation, year: int, on: datetime.date | None = None
+) -> int:
+    """Grant the year's base points (基础积分) to every active member. Idempotent: returns how many
+    entries were created; running it again for the same year creates none."""
+    actor = actor or system_user()
+    if actor.username != SYSTEM_USERNAME:
+        _require_write(actor, branch)
+    day = on or (today() if today().year == year else datetime.date(year, 1, 1))
+    if day.year != year:
+        raise ValidationError({"on": _("基础积分的日期必须在 %(year)d 年内。") % {"year": year}})
+    rules = list(rules_for_branch(branch, kind=Kind.BASE).order_by("code"))
+    if not rules:
+        raise ValidationError({"rule": _("本支部没有启用的基础积分细则。")})
+    rule = rules[0]
+    members = Member.objects.filter(branch=branch, status=Member.Status.ACTIVE).select_related("branch")
+    granted = set(
+        PointEvent.objects.filter(dedupe_key__startswith=f"base:{year}:", branch=branch).values_list("dedupe_key", flat=True)
+    )
+    created = 0
+    for member in members:
+        key = f"base:{year}:{member.pk}"
+        if key in granted:
+            continue
+        try:
+            with transaction.atomic():
+                _event_create(
+                    actor=actor,
+                    member=member,
+                    rule=rule,
+                    occurred_on=day,
+                    account=_("%(year)d 年度基础积分") % {"year": year},
+                    source=Source.BASE,
+                    dedupe_key=key,
+                    check_duplicate=False,
+                )
+            created += 1
+        except ValidationError as exc:
+            if "__all__" in exc.message_dict:  # granted meanwhile by a concurrent run
+                continue
+            raise
+    return created

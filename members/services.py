@@ -1,0 +1,80 @@
+"""Writes to the member roll."""
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from branches.models import Organisation
+from branches.selectors import branch_scope
+from ledger.services import audit_record
+from members.models import Member
+from members.names import initials_key, normalise_name, pinyin_key, stroke_key
+
+MEMBER_FIELDS = (
+    "gender",
+    "birth_date",
+    "joined_on",
+    "category",
+    "standing",
+    "status",
+    "group",
+    "phone",
+    "id_number",
+    "address",
+    "user",
+)
+
+
+def _apply_name(member: Member, name: str) -> None:
+    name = normalise_name(name)
+    if not name:
+        raise ValidationError({"name": _("请填写姓名。")})
+    member.name = name
+    member.name_pinyin = pinyin_key(name)
+    member.name_initials = initials_key(name)
+    member.name_strokes = stroke_key(name)
+
+
+@transaction.atomic
+def member_create(*, actor: AbstractBaseUser | None, branch: Organisation, name: str, **fields) -> Member:
+    if actor is not None and not branch_scope(actor, write=True).filter(pk=branch.pk).exists():
+        raise PermissionDenied(_("您无权在该支部登记党员。"))
+    if not branch.is_branch:
+        raise ValidationError({"branch": _("党员只能登记在村（社区）党支部。")})
+    unknown = set(fields) - set(MEMBER_FIELDS)
+    if unknown:
+        raise TypeError(f"unknown member fields: {sorted(unknown)}")
+    member = Member(branch=branch, **fields)
+    _apply_name(member, name)
+    member.full_clean(exclude=["user"])
+    member.save()
+    audit_record(actor=actor, action="member.create", obj=member, branch=branch, summary=_("登记党员 %(name)s") % {"name": member.name})
+    return member
+
+
+@transaction.atomic
+def member_update(*, actor: AbstractBaseUser | None, member: Member, **fields) -> Member:
+    if actor is not None and not branch_scope(actor, write=True).filter(pk=member.branch_id).exists():
+        raise PermissionDenied(_("您无权修改该支部的党员信息。"))
+    member = Member.objects.select_for_update().get(pk=member.pk)
+    changed = {}
+    if "name" in fields:
+        new_name = fields.pop("name")
+        if normalise_name(new_name) != member.name:
+            changed["name"] = [member.name, normalise_name(new_name)]
+            _apply_name(member, new_name)
+    for field, value in fields.items():
+        if field not in MEMBER_FIELDS:
+            raise TypeError(f"unknown member field: {field}")
+        old = getattr(member, field)
+        if old != value:
+            # Contact details are private: the audit trail records that they changed, not to what.
+            private = field in ("phone", "id_number", "address")
+            changed[field] = ["***", "***"] if private else [str(old), str(value)]
+            setattr(member, field, value)
+    member.full_clean(exclude=["user"])
+    member.save()
+    if changed:
+        audit_record(actor=actor, action="member.update", obj=member, branch=member.branch, summary=_("修改党员信息 %(name)s") % {"name": member.name}, data={"changed": changed})
+    return member
