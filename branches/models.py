@@ -14,9 +14,7 @@ class Organisation(models.Model):
         BRANCH = "branch", _("村（社区）党支部")
 
     name = models.CharField(_("名称"), max_length=100)
-    code = models.SlugField(
-        _("代码"), max_length=50, unique=True, help_text=_("用于公开网址，例如 shancha")
-    )
+    code = models.SlugField(_("代码"), max_length=50, unique=True, help_text=_("用于公开网址，例如 shancha"))
     level = models.CharField(_("层级"), max_length=10, choices=Level.choices)
     parent = models.ForeignKey(
         "self",

@@ -26,9 +26,7 @@ def branch_scope(user: AbstractBaseUser | AnonymousUser | None, *, write: bool =
         return branches.none()
     if user.is_superuser:
         return branches
-    committee_of = RoleAssignment.objects.filter(user=user, role__in=COMMITTEE_ROLES).values(
-        "organisation_id"
-    )
+    committee_of = RoleAssignment.objects.filter(user=user, role__in=COMMITTEE_ROLES).values("organisation_id")
     allowed = Q(id__in=committee_of)
     if not write:
         officer_paths = RoleAssignment.objects.filter(user=user, role=Role.OFFICER).values_list(
@@ -57,9 +55,7 @@ def user_roles(user: AbstractBaseUser | AnonymousUser | None, branch: Organisati
     """The roles the user holds in this branch itself (not those held above it)."""
     if user is None or not user.is_authenticated or not user.is_active:
         return set()
-    return set(
-        RoleAssignment.objects.filter(user=user, organisation=branch).values_list("role", flat=True)
-    )
+    return set(RoleAssignment.objects.filter(user=user, organisation=branch).values_list("role", flat=True))
 
 
 def can_decide(user, branch: Organisation) -> bool:

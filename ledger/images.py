@@ -23,8 +23,10 @@ def evidence_prepare(upload) -> ContentFile:
     size = getattr(upload, "size", None)
     if size is not None and size > settings.EVIDENCE_MAX_UPLOAD_BYTES:
         raise ValidationError(
-            {"evidence": _("照片太大（%(size).1f MB），请选择不超过 %(limit)d MB 的照片。")
-             % {"size": size / 1024 / 1024, "limit": settings.EVIDENCE_MAX_UPLOAD_BYTES // 1024 // 1024}}
+            {
+                "evidence": _("照片太大（%(size).1f MB），请选择不超过 %(limit)d MB 的照片。")
+                % {"size": size / 1024 / 1024, "limit": settings.EVIDENCE_MAX_UPLOAD_BYTES // 1024 // 1024}
+            }
         )
     try:
         upload.seek(0)
@@ -32,7 +34,9 @@ def evidence_prepare(upload) -> ContentFile:
         image_format = image.format
         image.load()
     except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
-        raise ValidationError({"evidence": _("上传的文件不是照片，请选择 JPG、PNG、WEBP 或 HEIC 格式的图片。")}) from None
+        raise ValidationError(
+            {"evidence": _("上传的文件不是照片，请选择 JPG、PNG、WEBP 或 HEIC 格式的图片。")}
+        ) from None
     if image_format not in ALLOWED_FORMATS:
         raise ValidationError({"evidence": _("上传的文件不是照片，请选择 JPG、PNG、WEBP 或 HEIC 格式的图片。")})
     image = ImageOps.exif_transpose(image)

@@ -32,12 +32,8 @@ class ScoringRule(models.Model):
     default_points = models.DecimalField(
         _("默认分值"), max_digits=5, decimal_places=1, help_text=_("正数；扣分细则记为扣减的分数")
     )
-    cap_per_quarter = models.DecimalField(
-        _("每季度上限"), max_digits=6, decimal_places=1, null=True, blank=True
-    )
-    cap_per_year = models.DecimalField(
-        _("每年上限"), max_digits=6, decimal_places=1, null=True, blank=True
-    )
+    cap_per_quarter = models.DecimalField(_("每季度上限"), max_digits=6, decimal_places=1, null=True, blank=True)
+    cap_per_year = models.DecimalField(_("每年上限"), max_digits=6, decimal_places=1, null=True, blank=True)
     evidence_required = models.BooleanField(_("须附证明材料"), default=False)
     description = models.TextField(_("说明"), blank=True)
     is_active = models.BooleanField(_("启用"), default=True)
@@ -48,9 +44,7 @@ class ScoringRule(models.Model):
         ordering = ["kind", "code"]
         constraints = [
             models.UniqueConstraint(fields=["organisation", "code"], name="rule_code_unique"),
-            models.CheckConstraint(
-                condition=models.Q(default_points__gte=0), name="rule_default_points_positive"
-            ),
+            models.CheckConstraint(condition=models.Q(default_points__gte=0), name="rule_default_points_positive"),
             models.CheckConstraint(
                 condition=models.Q(cap_per_quarter__isnull=True) | models.Q(cap_per_quarter__gt=0),
                 name="rule_quarter_cap_positive",
@@ -128,15 +122,10 @@ class Period(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["branch", "year", "quarter"], name="period_unique"),
             models.UniqueConstraint(fields=["branch", "chain_index"], name="period_chain_unique"),
-            models.CheckConstraint(
-                condition=models.Q(quarter__gte=1, quarter__lte=4), name="period_quarter_1_to_4"
-            ),
+            models.CheckConstraint(condition=models.Q(quarter__gte=1, quarter__lte=4), name="period_quarter_1_to_4"),
             models.CheckConstraint(
                 condition=models.Q(state__in=["open", "review"])
-                | (
-                    models.Q(signed_at__isnull=False, chain_index__isnull=False)
-                    & ~models.Q(content_hash="")
-                ),
+                | (models.Q(signed_at__isnull=False, chain_index__isnull=False) & ~models.Q(content_hash="")),
                 name="period_signed_has_hash",
             ),
         ]
@@ -186,17 +175,11 @@ class PointEvent(models.Model):
     member = models.ForeignKey(
         "members.Member", verbose_name=_("党员"), on_delete=models.PROTECT, related_name="events"
     )
-    period = models.ForeignKey(
-        Period, verbose_name=_("季度"), on_delete=models.PROTECT, related_name="events"
-    )
-    rule = models.ForeignKey(
-        ScoringRule, verbose_name=_("积分细则"), on_delete=models.PROTECT, related_name="events"
-    )
+    period = models.ForeignKey(Period, verbose_name=_("季度"), on_delete=models.PROTECT, related_name="events")
+    rule = models.ForeignKey(ScoringRule, verbose_name=_("积分细则"), on_delete=models.PROTECT, related_name="events")
     kind = models.CharField(_("类别"), max_length=10, choices=Kind.choices)
     points = models.DecimalField(_("分值"), max_digits=6, decimal_places=1)
-    original_points = models.DecimalField(
-        _("调整前分值"), max_digits=6, decimal_places=1, null=True, blank=True
-    )
+    original_points = models.DecimalField(_("调整前分值"), max_digits=6, decimal_places=1, null=True, blank=True)
     occurred_on = models.DateField(_("发生日期"))
     place = models.CharField(_("地点"), max_length=100, blank=True)
     account = models.TextField(_("事由"), help_text=_("何时、何地、做了什么"))
@@ -213,9 +196,7 @@ class PointEvent(models.Model):
     entered_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("录入人"), on_delete=models.PROTECT, related_name="+"
     )
-    status = models.CharField(
-        _("审核状态"), max_length=10, choices=Status.choices, default=Status.PENDING
-    )
+    status = models.CharField(_("审核状态"), max_length=10, choices=Status.choices, default=Status.PENDING)
     decision_reason = models.TextField(_("审核意见"), blank=True)
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -267,9 +248,7 @@ class PointEvent(models.Model):
                 condition=models.Q(original_points__isnull=True) | ~models.Q(decision_reason=""),
                 name="event_adjustment_has_reason",
             ),
-            models.CheckConstraint(
-                condition=~models.Q(account=""), name="event_account_required"
-            ),
+            models.CheckConstraint(condition=~models.Q(account=""), name="event_account_required"),
         ]
 
     def __str__(self) -> str:
@@ -291,15 +270,16 @@ def evidence_path(instance: "Evidence", filename: str) -> str:
 class Evidence(models.Model):
     """A photo supporting an entry, stored downscaled and without location metadata."""
 
-    event = models.ForeignKey(
-        PointEvent, verbose_name=_("积分条目"), on_delete=models.PROTECT, related_name="evidence"
-    )
+    event = models.ForeignKey(PointEvent, verbose_name=_("积分条目"), on_delete=models.PROTECT, related_name="evidence")
     image = models.ImageField(_("照片"), upload_to=evidence_path)
     uploaded_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("证明材料")
         verbose_name_plural = _("证明材料")
+
+    def __str__(self) -> str:
+        return f"{self.event_id}: {self.image.name}"
 
 
 class MemberQuarterTotal(models.Model):
@@ -312,9 +292,7 @@ class MemberQuarterTotal(models.Model):
     member = models.ForeignKey(
         "members.Member", verbose_name=_("党员"), on_delete=models.PROTECT, related_name="totals"
     )
-    period = models.ForeignKey(
-        Period, verbose_name=_("季度"), on_delete=models.PROTECT, related_name="totals"
-    )
+    period = models.ForeignKey(Period, verbose_name=_("季度"), on_delete=models.PROTECT, related_name="totals")
     base = models.DecimalField(_("基础积分"), max_digits=8, decimal_places=1, default=0)
     bonus = models.DecimalField(_("贡献加分"), max_digits=8, decimal_places=1, default=0)
     deduction = models.DecimalField(_("违规扣分"), max_digits=8, decimal_places=1, default=0)
@@ -330,6 +308,9 @@ class MemberQuarterTotal(models.Model):
                 name="total_is_sum_of_parts",
             ),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.member_id} {self.period_id}: {self.total}"
 
 
 class AuditEntry(models.Model):

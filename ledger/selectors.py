@@ -75,11 +75,13 @@ def rules_for_branch(branch: Organisation, *, kind: str | None = None) -> QueryS
     return rules.filter(kind=kind) if kind else rules
 
 
-def rule_usage(*, member: Member, rule: ScoringRule, year: int, quarter: int, exclude_event_id: int | None = None) -> dict:
+def rule_usage(
+    *, member: Member, rule: ScoringRule, year: int, quarter: int, exclude_event_id: int | None = None
+) -> dict:
     """How much of the rule's quarter and year caps the member has used (pending and approved)."""
-    events = PointEvent.objects.filter(
-        member=member, rule=rule, corrects__isnull=True, period__year=year
-    ).exclude(status=PointEvent.Status.REJECTED)
+    events = PointEvent.objects.filter(member=member, rule=rule, corrects__isnull=True, period__year=year).exclude(
+        status=PointEvent.Status.REJECTED
+    )
     if exclude_event_id:
         events = events.exclude(pk=exclude_event_id)
     rows = list(events.values_list("period__quarter", "points"))
@@ -159,10 +161,11 @@ def branch_totals(branches: QuerySet[Organisation], *, year: int, quarter: int |
 def stored_totals_mismatches() -> list[tuple[int, int, Decimal, Decimal]]:
     """(member_id, period_id, stored, from events) for every cached total that disagrees."""
     sums: dict[tuple[int, int], dict[str, Decimal]] = {}
-    for member_id, period_id, kind, points in PointEvent.objects.filter(
-        status=PointEvent.Status.APPROVED
-    ).values_list("member_id", "period_id", "kind").annotate(s=Sum("points")).values_list(
-        "member_id", "period_id", "kind", "s"
+    for member_id, period_id, kind, points in (
+        PointEvent.objects.filter(status=PointEvent.Status.APPROVED)
+        .values_list("member_id", "period_id", "kind")
+        .annotate(s=Sum("points"))
+        .values_list("member_id", "period_id", "kind", "s")
     ):
         sums.setdefault((member_id, period_id), {})[kind] = points
     problems = []
@@ -242,11 +245,17 @@ def ledger_verify(branches: QuerySet[Organisation] | None = None) -> list[Ledger
         for position, period in enumerate(chain, start=1):
             label = f"{period.year}Q{period.quarter}"
             if period.chain_index != position:
-                problems.append(LedgerProblem(period.branch.name, label, f"chain index {period.chain_index}, expected {position}"))
+                problems.append(
+                    LedgerProblem(period.branch.name, label, f"chain index {period.chain_index}, expected {position}")
+                )
             if period.previous_hash != expected_previous:
-                problems.append(LedgerProblem(period.branch.name, label, "link to the previous signed quarter is broken"))
+                problems.append(
+                    LedgerProblem(period.branch.name, label, "link to the previous signed quarter is broken")
+                )
             if period_content_hash(period) != period.content_hash:
-                problems.append(LedgerProblem(period.branch.name, label, "stored events no longer match the signed hash"))
+                problems.append(
+                    LedgerProblem(period.branch.name, label, "stored events no longer match the signed hash")
+                )
             expected_previous = period.content_hash
     for member_id, period_id, stored, computed in stored_totals_mismatches():
         period = Period.objects.select_related("branch").get(pk=period_id)
@@ -265,9 +274,4 @@ def period_find_by_code(code: str) -> Period | None:
     cleaned = "".join(ch for ch in code.lower() if ch in "0123456789abcdef")
     if len(cleaned) < 16:
         return None
-    return (
-        Period.objects.filter(content_hash__startswith=cleaned[:64])
-        .select_related("branch")
-        .order_by("pk")
-        .first()
-    )
+    return Period.objects.filter(content_hash__startswith=cleaned[:64]).select_related("branch").order_by("pk").first()

@@ -134,25 +134,30 @@ def _refuse_frozen(period: Period, *, field: str = "occurred_on") -> None:
     if period.is_frozen:
         raise ValidationError(
             {
-                field: _(
-                    "%(period)s已由书记签字封存，不能再录入或修改。如需更正，请在当前季度录入更正条目。"
-                )
+                field: _("%(period)s已由书记签字封存，不能再录入或修改。如需更正，请在当前季度录入更正条目。")
                 % {"period": period.label}
             }
         )
 
 
-def _check_caps(*, member: Member, rule: ScoringRule, period: Period, magnitude: Decimal, exclude_event_id: int | None = None) -> None:
+def _check_caps(
+    *, member: Member, rule: ScoringRule, period: Period, magnitude: Decimal, exclude_event_id: int | None = None
+) -> None:
     if rule.cap_per_quarter is None and rule.cap_per_year is None:
         return
-    usage = rule_usage(member=member, rule=rule, year=period.year, quarter=period.quarter, exclude_event_id=exclude_event_id)
+    usage = rule_usage(
+        member=member, rule=rule, year=period.year, quarter=period.quarter, exclude_event_id=exclude_event_id
+    )
     if rule.cap_per_quarter is not None and usage["used_quarter"] + magnitude > rule.cap_per_quarter:
         raise ValidationError(
             {
-                "points": _(
-                    "超过“%(rule)s”每季度上限 %(cap)s 分：本季度已记 %(used)s 分，最多还能记 %(left)s 分。"
-                )
-                % {"rule": rule.title, "cap": rule.cap_per_quarter, "used": usage["used_quarter"], "left": usage["left_quarter"]}
+                "points": _("超过“%(rule)s”每季度上限 %(cap)s 分：本季度已记 %(used)s 分，最多还能记 %(left)s 分。")
+                % {
+                    "rule": rule.title,
+                    "cap": rule.cap_per_quarter,
+                    "used": usage["used_quarter"],
+                    "left": usage["left_quarter"],
+                }
             }
         )
     if rule.cap_per_year is not None and usage["used_year"] + magnitude > rule.cap_per_year:
@@ -196,7 +201,10 @@ def _event_create(
     branch = member.branch
     errors: dict[str, str] = {}
     if member.status != Member.Status.ACTIVE:
-        errors["member"] = _("%(name)s 的状态是“%(status)s”，不能再记分。") % {"name": member.name, "status": member.get_status_display()}
+        errors["member"] = _("%(name)s 的状态是“%(status)s”，不能再记分。") % {
+            "name": member.name,
+            "status": member.get_status_display(),
+        }
     if corrects is None and not rules_for_branch(branch).filter(pk=rule.pk).exists():
         errors["rule"] = _("“%(rule)s”不是本支部适用的积分细则。") % {"rule": rule.title}
     if not isinstance(occurred_on, datetime.date):
@@ -236,7 +244,12 @@ def _event_create(
             raise ValidationError(
                 {
                     "rule": _("%(name)s 在 %(date)s 已有一条“%(rule)s”记录（%(status)s），不能重复申报。")
-                    % {"name": member.name, "date": occurred_on.isoformat(), "rule": rule.title, "status": duplicate.get_status_display()}
+                    % {
+                        "name": member.name,
+                        "date": occurred_on.isoformat(),
+                        "rule": rule.title,
+                        "status": duplicate.get_status_display(),
+                    }
                 }
             )
     prepared = [evidence_prepare(upload) for upload in evidence]
@@ -371,7 +384,9 @@ def _lock_for_decision(actor: AbstractBaseUser, event: PointEvent) -> PointEvent
         raise ValidationError(
             {"__all__": _("该条目已审核（%(status)s），不能重复审核。") % {"status": event.get_status_display()}}
         )
-    if actor.pk in (event.claimed_by_id, event.entered_by_id) or (event.member.user_id and event.member.user_id == actor.pk):
+    if actor.pk in (event.claimed_by_id, event.entered_by_id) or (
+        event.member.user_id and event.member.user_id == actor.pk
+    ):
         raise ValidationError({"__all__": _("不能审核本人申报、本人录入或本人名下的条目，请由其他支委审核。")})
     return event
 
@@ -394,7 +409,8 @@ def event_approve(*, actor: AbstractBaseUser, event: PointEvent, reason: str = "
         action="event.approve",
         obj=event,
         branch=event.branch,
-        summary=_("通过 %(name)s %(rule)s %(points)s") % {"name": event.member.name, "rule": event.rule.title, "points": _fmt(event.points)},
+        summary=_("通过 %(name)s %(rule)s %(points)s")
+        % {"name": event.member.name, "rule": event.rule.title, "points": _fmt(event.points)},
         reason=event.decision_reason,
     )
     return event
@@ -411,7 +427,8 @@ def event_reject(*, actor: AbstractBaseUser, event: PointEvent, reason: str) -> 
         action="event.reject",
         obj=event,
         branch=event.branch,
-        summary=_("不通过 %(name)s %(rule)s %(points)s") % {"name": event.member.name, "rule": event.rule.title, "points": _fmt(event.points)},
+        summary=_("不通过 %(name)s %(rule)s %(points)s")
+        % {"name": event.member.name, "rule": event.rule.title, "points": _fmt(event.points)},
         reason=reason,
     )
     return event
@@ -426,7 +443,9 @@ def event_adjust(*, actor: AbstractBaseUser, event: PointEvent, points, reason: 
     new_points = _signed(event.kind, magnitude)
     if new_points == event.points:
         raise ValidationError({"points": _("调整后的分值与原分值相同；如无需调整，请直接通过。")})
-    _check_caps(member=event.member, rule=event.rule, period=event.period, magnitude=magnitude, exclude_event_id=event.pk)
+    _check_caps(
+        member=event.member, rule=event.rule, period=event.period, magnitude=magnitude, exclude_event_id=event.pk
+    )
     original = event.points
     event.original_points = original
     event.points = new_points
@@ -446,7 +465,9 @@ def event_adjust(*, actor: AbstractBaseUser, event: PointEvent, points, reason: 
     return event
 
 
-def events_decide_bulk(*, actor: AbstractBaseUser, events: Iterable[PointEvent], action: str, reason: str = "") -> tuple[int, list[str]]:
+def events_decide_bulk(
+    *, actor: AbstractBaseUser, events: Iterable[PointEvent], action: str, reason: str = ""
+) -> tuple[int, list[str]]:
     """Approve or reject many entries; each in its own transaction. Returns (done, refusals)."""
     done, refusals = 0, []
     for event in events:
@@ -497,7 +518,13 @@ def event_correct(
         rule=original.rule,
         occurred_on=occurred_on or today(),
         account=_("更正 %(period)s 条目 #%(id)s（%(old)s → %(new)s）：%(reason)s")
-        % {"period": original.period.label, "id": original.pk, "old": _fmt(effective), "new": _fmt(target), "reason": reason},
+        % {
+            "period": original.period.label,
+            "id": original.pk,
+            "old": _fmt(effective),
+            "new": _fmt(target),
+            "reason": reason,
+        },
         source=Source.CORRECTION,
         claimed_by=actor,
         corrects=original,
@@ -521,12 +548,23 @@ def period_start_review(*, actor: AbstractBaseUser, period: Period) -> Period:
     if not can_decide(actor, period.branch):
         raise PermissionDenied(_("只有支委会成员可以开始审核。"))
     if period.state != Period.State.OPEN:
-        raise ValidationError({"__all__": _("%(period)s当前状态为“%(state)s”，不能开始审核。") % {"period": period.label, "state": period.get_state_display()}})
+        raise ValidationError(
+            {
+                "__all__": _("%(period)s当前状态为“%(state)s”，不能开始审核。")
+                % {"period": period.label, "state": period.get_state_display()}
+            }
+        )
     period.state = Period.State.REVIEW
     period.review_started_at = timezone.now()
     period.review_started_by = actor
     period.save()
-    audit_record(actor=actor, action="period.review", obj=period, branch=period.branch, summary=_("开始审核 %(period)s") % {"period": period.label})
+    audit_record(
+        actor=actor,
+        action="period.review",
+        obj=period,
+        branch=period.branch,
+        summary=_("开始审核 %(period)s") % {"period": period.label},
+    )
     return period
 
 
@@ -541,10 +579,15 @@ def period_sign(*, actor: AbstractBaseUser, period: Period, on: datetime.date | 
     _start, end = quarter_bounds(period.year, period.quarter)
     if (on or today()) <= end:
         raise ValidationError(
-            {"__all__": _("%(period)s到 %(end)s 才结束，季度结束后才能签字。") % {"period": period.label, "end": end.isoformat()}}
+            {
+                "__all__": _("%(period)s到 %(end)s 才结束，季度结束后才能签字。")
+                % {"period": period.label, "end": end.isoformat()}
+            }
         )
     pending = list(
-        PointEvent.objects.filter(period=period, status=Status.PENDING).select_related("member", "rule").order_by("occurred_on", "id")
+        PointEvent.objects.filter(period=period, status=Status.PENDING)
+        .select_related("member", "rule")
+        .order_by("occurred_on", "id")
     )
     if pending:
         listed = "；".join(
@@ -552,12 +595,17 @@ def period_sign(*, actor: AbstractBaseUser, period: Period, on: datetime.date | 
         )
         more = _("等") if len(pending) > 20 else ""
         raise ValidationError(
-            {"__all__": _("还有 %(count)d 条待审核条目，审核完毕后才能签字：%(list)s%(more)s") % {"count": len(pending), "list": listed, "more": more}},
+            {
+                "__all__": _("还有 %(count)d 条待审核条目，审核完毕后才能签字：%(list)s%(more)s")
+                % {"count": len(pending), "list": listed, "more": more}
+            },
             code="pending",
         )
     # Lock the branch so two quarters of one branch can't take the same place in the chain.
     Organisation.objects.select_for_update().get(pk=period.branch_id)
-    previous = Period.objects.filter(branch_id=period.branch_id, chain_index__isnull=False).order_by("-chain_index").first()
+    previous = (
+        Period.objects.filter(branch_id=period.branch_id, chain_index__isnull=False).order_by("-chain_index").first()
+    )
     period.chain_index = previous.chain_index + 1 if previous else 1
     period.previous_hash = previous.content_hash if previous else ""
     period.content_hash = period_content_hash(period)
@@ -574,7 +622,11 @@ def period_sign(*, actor: AbstractBaseUser, period: Period, on: datetime.date | 
         obj=period,
         branch=period.branch,
         summary=_("书记签字确认 %(period)s，校验码 %(code)s") % {"period": period.label, "code": period.short_hash},
-        data={"content_hash": period.content_hash, "previous_hash": period.previous_hash, "chain_index": period.chain_index},
+        data={
+            "content_hash": period.content_hash,
+            "previous_hash": period.previous_hash,
+            "chain_index": period.chain_index,
+        },
     )
     return period
 
@@ -586,7 +638,12 @@ def period_post(*, actor: AbstractBaseUser, period: Period, window_days: int | N
     if not can_decide(actor, period.branch):
         raise PermissionDenied(_("只有支委会成员可以发布公示。"))
     if period.state != Period.State.SIGNED:
-        raise ValidationError({"__all__": _("只有书记签字后的季度才能公示（当前状态：%(state)s）。") % {"state": period.get_state_display()}})
+        raise ValidationError(
+            {
+                "__all__": _("只有书记签字后的季度才能公示（当前状态：%(state)s）。")
+                % {"state": period.get_state_display()}
+            }
+        )
     days = window_days if window_days is not None else period.branch.posting_window_days
     if not 1 <= int(days) <= 30:
         raise ValidationError({"window_days": _("公示期应为 1 到 30 天。")})
@@ -599,7 +656,8 @@ def period_post(*, actor: AbstractBaseUser, period: Period, window_days: int | N
         action="period.post",
         obj=period,
         branch=period.branch,
-        summary=_("张榜公示 %(period)s，公示至 %(end)s") % {"period": period.label, "end": period.posting_ends_on.isoformat()},
+        summary=_("张榜公示 %(period)s，公示至 %(end)s")
+        % {"period": period.label, "end": period.posting_ends_on.isoformat()},
     )
     return period
 
@@ -613,11 +671,19 @@ def period_finalise(*, actor: AbstractBaseUser | None, period: Period) -> Period
     if period.state != Period.State.POSTED:
         raise ValidationError({"__all__": _("只有公示中的季度才能定稿。")})
     if period.posting_ends_on and today() <= period.posting_ends_on:
-        raise ValidationError({"__all__": _("公示期到 %(end)s 结束，结束后才能定稿。") % {"end": period.posting_ends_on.isoformat()}})
+        raise ValidationError(
+            {"__all__": _("公示期到 %(end)s 结束，结束后才能定稿。") % {"end": period.posting_ends_on.isoformat()}}
+        )
     period.state = Period.State.FINAL
     period.finalised_at = timezone.now()
     period.save()
-    audit_record(actor=actor, action="period.final", obj=period, branch=period.branch, summary=_("%(period)s公示期满，定稿") % {"period": period.label})
+    audit_record(
+        actor=actor,
+        action="period.final",
+        obj=period,
+        branch=period.branch,
+        summary=_("%(period)s公示期满，定稿") % {"period": period.label},
+    )
     return period
 
 
@@ -641,7 +707,9 @@ def base_points_grant(
     rule = rules[0]
     members = Member.objects.filter(branch=branch, status=Member.Status.ACTIVE).select_related("branch")
     granted = set(
-        PointEvent.objects.filter(dedupe_key__startswith=f"base:{year}:", branch=branch).values_list("dedupe_key", flat=True)
+        PointEvent.objects.filter(dedupe_key__startswith=f"base:{year}:", branch=branch).values_list(
+            "dedupe_key", flat=True
+        )
     )
     created = 0
     for member in members:

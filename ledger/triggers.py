@@ -188,8 +188,7 @@ SQLITE_TRIGGERS = {
     ),
     "ledger_evidence_no_update": (
         "BEFORE UPDATE ON ledger_evidence",
-        f"{_sqlite_frozen(_EVIDENCE_PERIOD.format(row='OLD'))}"
-        f" OR {_sqlite_frozen(_EVIDENCE_PERIOD.format(row='NEW'))}",
+        f"{_sqlite_frozen(_EVIDENCE_PERIOD.format(row='OLD'))} OR {_sqlite_frozen(_EVIDENCE_PERIOD.format(row='NEW'))}",
         "ledger: evidence of a signed quarter cannot change",
     ),
     "ledger_evidence_no_delete": (

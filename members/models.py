@@ -45,12 +45,8 @@ class Member(models.Model):
     gender = models.CharField(_("性别"), max_length=6, choices=Gender.choices)
     birth_date = models.DateField(_("出生日期"), null=True, blank=True)
     joined_on = models.DateField(_("入党日期"), null=True, blank=True)
-    category = models.CharField(
-        _("党员类别"), max_length=12, choices=Category.choices, default=Category.RURAL
-    )
-    standing = models.CharField(
-        _("党员身份"), max_length=12, choices=Standing.choices, default=Standing.FULL
-    )
+    category = models.CharField(_("党员类别"), max_length=12, choices=Category.choices, default=Category.RURAL)
+    standing = models.CharField(_("党员身份"), max_length=12, choices=Standing.choices, default=Standing.FULL)
     status = models.CharField(_("状态"), max_length=12, choices=Status.choices, default=Status.ACTIVE)
     group = models.CharField(_("村民小组"), max_length=30, blank=True)
     # Private contact details: never printed, never on a public page.

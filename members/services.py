@@ -49,7 +49,13 @@ def member_create(*, actor: AbstractBaseUser | None, branch: Organisation, name:
     _apply_name(member, name)
     member.full_clean(exclude=["user"])
     member.save()
-    audit_record(actor=actor, action="member.create", obj=member, branch=branch, summary=_("登记党员 %(name)s") % {"name": member.name})
+    audit_record(
+        actor=actor,
+        action="member.create",
+        obj=member,
+        branch=branch,
+        summary=_("登记党员 %(name)s") % {"name": member.name},
+    )
     return member
 
 
@@ -76,5 +82,12 @@ def member_update(*, actor: AbstractBaseUser | None, member: Member, **fields) -
     member.full_clean(exclude=["user"])
     member.save()
     if changed:
-        audit_record(actor=actor, action="member.update", obj=member, branch=member.branch, summary=_("修改党员信息 %(name)s") % {"name": member.name}, data={"changed": changed})
+        audit_record(
+            actor=actor,
+            action="member.update",
+            obj=member,
+            branch=member.branch,
+            summary=_("修改党员信息 %(name)s") % {"name": member.name},
+            data={"changed": changed},
+        )
     return member

@@ -1,0 +1,102 @@
+"""The admin's side of the scope rule: every ModelAdmin of the project derives from ScopedAdmin.
+
+Querysets, foreign-key choices and permissions all come from ``branches.selectors.branch_scope``.
+Django's per-model permission table is not used: what a user may do follows from their role in
+a branch (or above it), the same as on every other screen. An object outside the user's scope
+answers 404, as everywhere else.
+"""
+
+from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import Http404
+
+from branches.models import Organisation, RoleAssignment
+from branches.selectors import branch_scope, organisation_scope
+
+
+def has_any_role(user) -> bool:
+    if not (user.is_active and user.is_staff):
+        return False
+    return user.is_superuser or RoleAssignment.objects.filter(user=user).exists()
+
+
+class ScopedAdmin(admin.ModelAdmin):
+    #: Lookup from this model to its branch (an Organisation of level branch).
+    branch_lookup: str | None = "branch"
+    #: Whether anyone (in scope) may add, change or delete here at all.
+    writable = True
+    deletable = False
+
+    # --- querysets ------------------------------------------------------------------------
+    def scope_filter(self, queryset: QuerySet, request, *, write: bool = False) -> QuerySet:
+        if self.branch_lookup is None:
+            raise NotImplementedError("set branch_lookup or override scope_filter")
+        return queryset.filter(**{f"{self.branch_lookup}__in": branch_scope(request.user, write=write)})
+
+    def get_queryset(self, request):
+        return self.scope_filter(super().get_queryset(request), request)
+
+    def in_write_scope(self, request, obj) -> bool:
+        return self.scope_filter(self.model._default_manager.filter(pk=obj.pk), request, write=True).exists()
+
+    # --- permissions ----------------------------------------------------------------------
+    def has_module_permission(self, request):
+        return has_any_role(request.user)
+
+    def has_view_permission(self, request, obj=None):
+        return has_any_role(request.user)
+
+    def has_add_permission(self, request):
+        return self.writable and has_any_role(request.user) and branch_scope(request.user, write=True).exists()
+
+    def has_change_permission(self, request, obj=None):
+        if not self.writable or not has_any_role(request.user):
+            return False
+        if obj is None:
+            return branch_scope(request.user, write=True).exists()
+        return self.in_write_scope(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return self.deletable and self.has_change_permission(request, obj)
+
+    # --- choices --------------------------------------------------------------------------
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        from ledger.models import Period, PointEvent, ScoringRule
+        from ledger.selectors import event_scope, period_scope, rule_scope
+        from members.models import Member
+        from members.selectors import member_scope
+
+        related = db_field.related_model
+        if related is Organisation:
+            if db_field.name in ("branch",):
+                kwargs["queryset"] = branch_scope(request.user, write=True)
+            else:
+                kwargs["queryset"] = organisation_scope(request.user)
+        elif related is Member:
+            kwargs["queryset"] = member_scope(request.user, write=True).select_related("branch")
+        elif related is ScoringRule:
+            kwargs["queryset"] = rule_scope(request.user)
+        elif related is Period:
+            kwargs["queryset"] = period_scope(request.user, write=True).select_related("branch")
+        elif related is PointEvent:
+            kwargs["queryset"] = event_scope(request.user, write=True)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    # Another branch's object is "not found", never a redirect that admits it exists.
+    def _get_obj_does_not_exist_redirect(self, request, opts, object_id):
+        raise Http404
+
+
+class ReadOnlyAdmin(ScopedAdmin):
+    """For records nobody edits by hand (audit entries, cached totals): view only, for everyone."""
+
+    writable = False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

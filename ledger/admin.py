@@ -1,0 +1,239 @@
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Q, QuerySet
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy as _
+
+from branches.admin_scope import ReadOnlyAdmin, ScopedAdmin
+from branches.models import Organisation, RoleAssignment
+from ledger import services
+from ledger.models import AuditEntry, Evidence, MemberQuarterTotal, Period, PointEvent, ScoringRule
+from ledger.selectors import rule_scope
+
+
+def _report(request, exc: Exception) -> None:
+    text = "；".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
+    messages.error(request, text)
+
+
+@admin.register(ScoringRule)
+class ScoringRuleAdmin(ScopedAdmin):
+    """Rules are set by county and township officers; branches inherit them (read-only there)."""
+
+    list_display = (
+        "code",
+        "title",
+        "kind",
+        "default_points",
+        "cap_per_quarter",
+        "cap_per_year",
+        "evidence_required",
+        "organisation",
+        "is_active",
+    )
+    list_filter = ("kind", "organisation", "is_active", "evidence_required")
+    search_fields = ("code", "title")
+    list_select_related = ("organisation",)
+
+    def _officer_orgs(self, request) -> QuerySet:
+        paths = RoleAssignment.objects.filter(user=request.user, role=RoleAssignment.Role.OFFICER).values_list(
+            "organisation__path", flat=True
+        )
+        allowed = Q(pk__in=[])
+        for path in paths:
+            allowed |= Q(path__startswith=path)
+        return Organisation.objects.filter(allowed)
+
+    def scope_filter(self, queryset: QuerySet, request, *, write: bool = False) -> QuerySet:
+        if request.user.is_superuser:
+            return queryset
+        if write:
+            return queryset.filter(organisation__in=self._officer_orgs(request))
+        return queryset.filter(pk__in=rule_scope(request.user))
+
+    def has_add_permission(self, request):
+        return request.user.is_active and (request.user.is_superuser or self._officer_orgs(request).exists())
+
+    def has_change_permission(self, request, obj=None):
+        if obj is None:
+            return self.has_add_permission(request)
+        return self.in_write_scope(request, obj)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "organisation":
+            kwargs["queryset"] = (
+                Organisation.objects.all() if request.user.is_superuser else self._officer_orgs(request)
+            )
+            return super(ScopedAdmin, self).formfield_for_foreignkey(db_field, request, **kwargs)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def get_readonly_fields(self, request, obj=None):
+        # Once used, a rule's kind can't change: past entries were recorded under it.
+        if obj is not None and obj.events.exists():
+            return ("organisation", "code", "kind")
+        return ()
+
+
+@admin.register(Period)
+class PeriodAdmin(ScopedAdmin):
+    list_display = ("branch", "year", "quarter", "state", "signed_by", "signed_at", "short_hash", "posting_ends_on")
+    list_filter = ("state", "year", "quarter", "branch")
+    search_fields = ("branch__name",)
+    list_select_related = ("branch", "signed_by")
+    readonly_fields = [f.name for f in Period._meta.fields] + ["short_hash"]
+    actions = ["start_review", "sign", "post"]
+
+    def has_add_permission(self, request):
+        return False  # quarters open by themselves when their first entry is recorded
+
+    @admin.display(description=_("校验码"))
+    def short_hash(self, obj):
+        return obj.short_hash
+
+    def _run(self, request, queryset, service, done_message):
+        done = 0
+        for period in queryset:
+            try:
+                service(actor=request.user, period=period)
+                done += 1
+            except (ValidationError, PermissionDenied) as exc:
+                _report(request, exc)
+        if done:
+            messages.success(request, done_message % {"count": done})
+
+    @admin.action(description=_("开始支委会审核"))
+    def start_review(self, request, queryset):
+        self._run(request, queryset, services.period_start_review, _("%(count)d 个季度已开始审核。"))
+
+    @admin.action(description=_("书记签字确认"))
+    def sign(self, request, queryset):
+        self._run(request, queryset, services.period_sign, _("%(count)d 个季度已签字封存。"))
+
+    @admin.action(description=_("张榜公示"))
+    def post(self, request, queryset):
+        self._run(request, queryset, services.period_post, _("%(count)d 个季度已公示。"))
+
+
+class EvidenceInline(admin.TabularInline):
+    model = Evidence
+    extra = 0
+    can_delete = False
+    fields = ("thumbnail", "uploaded_at")
+    readonly_fields = ("thumbnail", "uploaded_at")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("照片"))
+    def thumbnail(self, obj):
+        return format_html('<a href="{}"><img src="{}" style="max-height:120px"></a>', obj.image.url, obj.image.url)
+
+
+@admin.register(PointEvent)
+class PointEventAdmin(ScopedAdmin):
+    """Entries are recorded on the secretary screens and decided by the committee; here they are
+    read, approved in bulk, and their history shown. Nothing is edited in place."""
+
+    list_display = (
+        "occurred_on",
+        "member",
+        "rule",
+        "points_column",
+        "kind",
+        "status",
+        "source",
+        "on_behalf",
+        "entered_by",
+        "period",
+    )
+    list_filter = ("branch", "period__year", "period__quarter", "kind", "status", "source", "on_behalf")
+    search_fields = ("member__name", "member__name_initials", "member__name_pinyin", "account")
+    list_select_related = ("member", "rule", "entered_by", "period", "period__branch")
+    date_hierarchy = "occurred_on"
+    inlines = [EvidenceInline]
+    actions = ["approve"]
+    list_per_page = 50
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False  # decisions go through actions and the review page, never a form
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in PointEvent._meta.fields if f.name != "dedupe_key"] + ["history"]
+
+    @admin.display(description=_("分值"), ordering="points")
+    def points_column(self, obj):
+        if obj.original_points is not None:
+            return format_html("{} <small>（原 {}）</small>", obj.points_display, obj.original_points)
+        return obj.points_display
+
+    @admin.display(description=_("历史记录"))
+    def history(self, obj):
+        entries = (
+            AuditEntry.objects.filter(object_type="ledger.pointevent", object_id=obj.pk)
+            .select_related("actor")
+            .order_by("at", "id")
+        )
+        rows = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            ((e.at.strftime("%Y-%m-%d %H:%M"), e.actor or "系统", e.summary, e.reason) for e in entries),
+        )
+        return format_html("<table><tr><th>时间</th><th>操作人</th><th>操作</th><th>理由</th></tr>{}</table>", rows)
+
+    def has_view_permission(self, request, obj=None):
+        return super().has_view_permission(request, obj)
+
+    @admin.action(description=_("审核通过所选条目"))
+    def approve(self, request, queryset):
+        done, refusals = services.events_decide_bulk(
+            actor=request.user, events=queryset.select_related("member"), action="approve"
+        )
+        if done:
+            messages.success(request, _("已通过 %(count)d 条。") % {"count": done})
+        for refusal in refusals:
+            messages.error(request, refusal)
+
+    def get_actions(self, request):
+        # the action needs change-like rights in a branch; officers only read
+        actions = super().get_actions(request)
+        if (
+            not request.user.is_superuser
+            and not RoleAssignment.objects.filter(
+                user=request.user, role__in=["secretary", "deputy", "committee"]
+            ).exists()
+        ):
+            actions.pop("approve", None)
+        return actions
+
+
+@admin.register(MemberQuarterTotal)
+class MemberQuarterTotalAdmin(ReadOnlyAdmin):
+    branch_lookup = "period__branch"
+    list_display = ("member", "period", "base", "bonus", "deduction", "total")
+    list_filter = ("period__year", "period__quarter", "period__branch")
+    search_fields = ("member__name", "member__name_initials", "member__name_pinyin")
+    list_select_related = ("member", "period", "period__branch")
+
+
+@admin.register(Evidence)
+class EvidenceAdmin(ReadOnlyAdmin):
+    branch_lookup = "event__branch"
+    list_display = ("event", "uploaded_at")
+    list_select_related = ("event", "event__member", "event__rule")
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(ReadOnlyAdmin):
+    """The audit trail: read-only for everyone, superusers included (the database agrees)."""
+
+    list_display = ("at", "actor", "action", "branch", "summary", "reason")
+    list_filter = ("action", "branch")
+    search_fields = ("summary", "reason", "actor__username")
+    list_select_related = ("actor", "branch")
+    readonly_fields = ("at", "actor", "action", "branch", "object_type", "object_id", "summary", "reason", "data")
