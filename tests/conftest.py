@@ -8,7 +8,6 @@
 """
 
 import datetime
-from decimal import Decimal
 from types import SimpleNamespace
 
 import pytest
