@@ -232,8 +232,8 @@ def _event_create(
 
     period = period_for(branch=branch, day=occurred_on)
     _refuse_frozen(period)
-    if corrects is None:
-        _check_caps(member=member, rule=rule, period=period, magnitude=magnitude)
+    # Serialise entries for one member, so two at once can't both fit under a cap.
+    list(Member.objects.select_for_update().filter(pk=member.pk).values_list("pk", flat=True))
     if check_duplicate and corrects is None:
         duplicate = (
             PointEvent.objects.filter(member=member, rule=rule, occurred_on=occurred_on, corrects__isnull=True)
@@ -252,6 +252,8 @@ def _event_create(
                     }
                 }
             )
+    if corrects is None:
+        _check_caps(member=member, rule=rule, period=period, magnitude=magnitude)
     prepared = [evidence_prepare(upload) for upload in evidence]
     event = PointEvent(
         branch=branch,
