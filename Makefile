@@ -45,9 +45,9 @@ lint: install-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-messages:
-	DEBUG=1 $(PY) manage.py makemessages -l zh_Hans -l zh_Hant -l en --no-obsolete -i ".venv/*" -i "var/*"
-	DEBUG=1 $(PY) manage.py compilemessages -i ".venv" -i "var"
+## Refresh translation catalogues (zh-Hans, zh-Hant filled automatically; English by hand)
+messages: install-dev
+	$(PY) scripts/translate.py
 
 clean:
 	rm -rf var/db.sqlite3 var/media var/test-media

@@ -19,7 +19,12 @@ from members.names import initials_key, normalise_name, pinyin_key, stroke_count
 @pytest.mark.django_db
 def test_seed_demo_builds_the_county_once():
     call_command("seed_demo", password="pw-demo-1")
-    counts = (Organisation.objects.count(), Member.objects.count(), PointEvent.objects.count(), AuditEntry.objects.count())
+    counts = (
+        Organisation.objects.count(),
+        Member.objects.count(),
+        PointEvent.objects.count(),
+        AuditEntry.objects.count(),
+    )
     assert Organisation.objects.filter(level="branch").count() >= 5
     assert Member.objects.filter(branch__code="shancha").count() >= 40
     assert Member.objects.filter(branch__code="xichuan").count() == 42
@@ -37,7 +42,12 @@ def test_seed_demo_builds_the_county_once():
     assert ledger_verify() == []
 
     call_command("seed_demo", password="pw-demo-2")
-    assert counts == (Organisation.objects.count(), Member.objects.count(), PointEvent.objects.count(), AuditEntry.objects.count())
+    assert counts == (
+        Organisation.objects.count(),
+        Member.objects.count(),
+        PointEvent.objects.count(),
+        AuditEntry.objects.count(),
+    )
     assert authenticate(username="secretary", password="pw-demo-2") is not None
 
 
