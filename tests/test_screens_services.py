@@ -21,17 +21,17 @@ def meeting_rules(world):
 
 
 def _meeting(world, attendance, **kw):
-    args = dict(
-        actor=world.secretary,
-        branch=world.branch_a,
-        type=Meeting.Type.GENERAL,
-        held_on=DAY,
-        topic="学习党章",
-        place="村委会",
-        attendance_rule=world.rules.meeting,
-        absence_rule=world.rules.absent,
-        attendance=attendance,
-    )
+    args = {
+        "actor": world.secretary,
+        "branch": world.branch_a,
+        "type": Meeting.Type.GENERAL,
+        "held_on": DAY,
+        "topic": "学习党章",
+        "place": "村委会",
+        "attendance_rule": world.rules.meeting,
+        "absence_rule": world.rules.absent,
+        "attendance": attendance,
+    }
     args.update(kw)
     return services.meeting_record(**args)
 

@@ -221,7 +221,7 @@ def test_bad_claim_input_is_shown_next_to_the_field_and_kept(world, frozen_today
     assert field in form.errors
     assert message in " ".join(form.errors[field])
     html = response.content.decode()
-    assert 'id="field-%s"' % field in html
+    assert f'id="field-{field}"' in html
     assert "为村里老人义务理发" in html or change.get("account") == ""  # what was typed is kept
     assert not PointEvent.objects.exists()
 
