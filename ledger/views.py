@@ -174,6 +174,11 @@ def _int(value) -> int | None:
         return None
 
 
+def _posted_rule(request, branch):
+    """The rule chosen in a refused form, so its default, caps and description stay in view."""
+    return selectors.rules_for_branch(branch, kind=Kind.BONUS).filter(pk=_int(request.POST.get("rule"))).first()
+
+
 def _rule_info(request, branch, member) -> HttpResponse:
     rule = selectors.rules_for_branch(branch).filter(pk=_int(request.GET.get("rule"))).first()
     usage = None
@@ -194,6 +199,7 @@ def claim_create(request: HttpRequest, branch_id: int) -> HttpResponse:
     context = {"branch": branch, "title": _("录入积分申报")}
     if request.method == "POST":
         form = ClaimForm(request.POST, request.FILES, branch=branch)
+        context["rule"] = _posted_rule(request, branch)
 
         def action(data):
             event = services.claim_record(
@@ -454,6 +460,7 @@ def my_declare(request: HttpRequest) -> HttpResponse:
     context = {"branch": None, "member": member, "for_self": True}
     if request.method == "POST":
         form = ClaimForm(request.POST, request.FILES, branch=branch, for_self=True)
+        context["rule"] = _posted_rule(request, branch)
 
         def action(data):
             event = services.claim_record(
