@@ -51,11 +51,17 @@ def form_token_release(token: str) -> None:
 
 
 def errors_to_form(form: forms.Form, exc: ValidationError) -> None:
-    """Put a service's field-keyed errors next to the fields; the rest above the form."""
+    """Put a service's field-keyed errors next to the fields; the rest above the form.
+
+    A form may name a field differently from the service (``FIELD_ALIASES``: the deduction
+    form's ``reason`` is the service's ``account``).
+    """
     if not hasattr(exc, "error_dict"):
         form.add_error(None, exc.messages)
         return
+    aliases = getattr(form, "FIELD_ALIASES", {})
     for field, messages in exc.message_dict.items():
+        field = aliases.get(field, field)
         form.add_error(field if field in form.fields else None, messages)
 
 
@@ -168,6 +174,8 @@ class ClaimForm(TokenForm):
 
 
 class DeductionForm(TokenForm):
+    FIELD_ALIASES = {"account": "reason"}
+
     member = MemberChoiceField(label=_("党员"), queryset=Member.objects.none(), empty_label=_("请选择党员"))
     rule = RuleChoiceField(label=_("扣分细则"), queryset=ScoringRule.objects.none(), empty_label=_("请选择细则"))
     occurred_on = _date_field()

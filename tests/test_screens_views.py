@@ -317,11 +317,7 @@ def test_deduction_needs_a_reason(world, frozen_today):
     url = reverse("deduction_create", args=[world.branch_a.pk])
     data = {"member": world.wang.pk, "rule": world.rules.violation.pk, "occurred_on": DAY, "reason": ""}
     response = post_form(client, url, data)
-    assert "必须写明理由" in " ".join(
-        response.context["form"].errors["account"]
-        if "account" in response.context["form"].errors
-        else response.context["form"].non_field_errors()
-    )
+    assert "必须写明理由" in " ".join(response.context["form"].errors["reason"])
     assert not PointEvent.objects.exists()
     assert post_form(client, url, {**data, "reason": "乱倒垃圾，群众反映经核实"}).status_code == 302
     assert PointEvent.objects.get().points == -30
