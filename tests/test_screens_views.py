@@ -484,3 +484,9 @@ def test_heic_or_webp_accepted(world, frozen_today):
     )
     assert response.status_code == 302
     assert Evidence.objects.get().image.name.endswith(".jpg")
+
+
+def test_out_of_scope_page_is_a_friendly_404(world):
+    response = client_for(world.other_secretary).get(reverse("branch_home", args=[world.branch_a.pk]))
+    assert response.status_code == 404
+    assert "不在您的权限范围内" in response.content.decode()
