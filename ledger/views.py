@@ -107,15 +107,11 @@ def branch_home(request: HttpRequest, branch_id: int) -> HttpResponse:
     """书记首页: the quarter and its state, entry counts, members with no entry, the member list."""
     branch = _branch(request, branch_id)
     ctx = _quarter_context(branch)
-    counts = dict(
-        PointEvent.objects.filter(branch=branch, period__year=ctx["year"], period__quarter=ctx["quarter"])
-        .values_list("status")
-        .annotate(n=Count("id"))
-        .values_list("status", "n")
-    )
+    this_quarter = PointEvent.objects.filter(branch=branch, period__year=ctx["year"], period__quarter=ctx["quarter"])
+    counts = dict(this_quarter.values_list("status").annotate(n=Count("id")).values_list("status", "n"))
     silent = (
         Member.objects.filter(branch=branch, status=Member.Status.ACTIVE)
-        .exclude(events__period__year=ctx["year"], events__period__quarter=ctx["quarter"])
+        .exclude(pk__in=this_quarter.values("member_id"))
         .order_by("name_strokes", "name_pinyin")
         .values_list("id", "name")
     )

@@ -119,6 +119,21 @@ def test_secretary_home_shows_quarter_counts_and_members_without_entries(world, 
         occurred_on=datetime.date(2026, 11, 3),
         account="扫雪",
     )
+    # An entry of another quarter, and one of another year in the same quarter, don't count.
+    services.claim_record(
+        actor=world.secretary,
+        member=world.zhang,
+        rule=world.rules.snow,
+        occurred_on=datetime.date(2026, 8, 3),
+        account="扫雪",
+    )
+    services.claim_record(
+        actor=world.secretary,
+        member=world.zhang,
+        rule=world.rules.clean,
+        occurred_on=datetime.date(2025, 11, 3),
+        account="保洁",
+    )
     response = client_for(world.secretary).get(reverse("branch_home", args=[world.branch_a.pk]))
     ctx = response.context
     assert ctx["counts"] == {"pending": 1, "approved": 1, "rejected": 0}
