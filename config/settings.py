@@ -165,6 +165,11 @@ STORAGES = {
     },
 }
 
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "members.auth.UsernameOrPhoneBackend",  # the mobile number on the member roll
+]
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"

@@ -11,6 +11,8 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("", include("config.health")),
+    path("", include("members.urls")),
+    path("", include("ledger.urls")),
 ]
 
 if settings.DEBUG:
