@@ -16,10 +16,10 @@ from django.utils.translation import gettext_lazy
 
 from branches.admin_scope import ScopedAdmin
 from branches.selectors import can_decide, can_sign
-from ledger import review_services, services
+from ledger import review_services, selectors, services
 from ledger.models import Feedback, Kind, Period, PointEvent, ReviewMark
 from ledger.review_selectors import event_history, feedback_queue, period_review, period_review_context
-from ledger.selectors import event_scope, period_scope, quarter_bounds, rule_scope, rules_for_branch, today
+from ledger.selectors import event_scope, period_scope, quarter_bounds, rule_scope, rules_for_branch
 from members.selectors import member_scope
 
 
@@ -99,11 +99,11 @@ class PeriodReviewMixin:
             "kinds": Kind.choices,
             "writable": writable,
             "can_sign": writable and can_sign(request.user, period.branch),
-            "deduction_date": min(end, today()).isoformat(),
+            "deduction_date": min(end, selectors.today()).isoformat(),
             "window_days": period.branch.posting_window_days,
             "posting_open": period.state == Period.State.POSTED
             and period.posting_ends_on is not None
-            and today() <= period.posting_ends_on,
+            and selectors.today() <= period.posting_ends_on,
             **extra,
         }
         return TemplateResponse(request, "admin/ledger/period/review.html", context)
@@ -327,7 +327,7 @@ class FeedbackAdmin(ScopedAdmin):
             "deduction_rules": list(rules_for_branch(feedback.branch, kind=Kind.DEDUCTION).order_by("code"))
             if writable
             else [],
-            "deduction_date": today().isoformat(),
+            "deduction_date": selectors.today().isoformat(),
         }
         return TemplateResponse(request, "admin/ledger/feedback/answer.html", context)
 
@@ -411,6 +411,18 @@ def event_history_table(event: PointEvent) -> str:
                 _("依据群众反映："),
                 reverse("admin:ledger_feedback_answer", args=[event.feedback_id]),
                 event.feedback.reference,
+            )
+        )
+    for correction in event.corrections.order_by("id"):
+        extra.append(
+            format_html(
+                '<p>{} <a href="{}">#{}</a>（{}，{}）：{}</p>',
+                _("更正条目"),
+                reverse("admin:ledger_pointevent_change", args=[correction.pk]),
+                correction.pk,
+                correction.points_display,
+                correction.get_status_display(),
+                correction.account,
             )
         )
     if event.corrects_id:

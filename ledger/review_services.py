@@ -17,9 +17,8 @@ from django.utils.translation import gettext as _
 
 from branches.models import Organisation
 from branches.selectors import can_decide
-from ledger import services
+from ledger import selectors, services
 from ledger.models import Feedback, Period, PointEvent, ReviewMark, ScoringRule
-from ledger.selectors import today
 from members.models import Member
 
 MAX_BODY = 1000
@@ -39,7 +38,9 @@ def _reference_new() -> str:
 
 def _posting_open(period: Period) -> bool:
     return (
-        period.state == Period.State.POSTED and period.posting_ends_on is not None and today() <= period.posting_ends_on
+        period.state == Period.State.POSTED
+        and period.posting_ends_on is not None
+        and selectors.today() <= period.posting_ends_on
     )
 
 
