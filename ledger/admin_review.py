@@ -205,7 +205,8 @@ class FeedbackAdmin(ScopedAdmin):
         "status_column",
         "answer_link",
     )
-    list_filter = ("branch", ("resolved_at", admin.EmptyFieldListFilter), "resolution")
+    # No branch filter: its choices would name branches outside the user's scope.
+    list_filter = (("resolved_at", admin.EmptyFieldListFilter), "resolution")
     search_fields = ("reference", "body", "member__name")
     list_per_page = 50
     readonly_fields = (
