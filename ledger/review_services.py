@@ -107,7 +107,7 @@ def feedback_find(code: str) -> Feedback | None:
 
 def _lock_feedback(actor: AbstractBaseUser, feedback: Feedback) -> Feedback:
     services._require_decider(actor, feedback.branch)
-    return Feedback.objects.select_for_update().select_related("branch", "period").get(pk=feedback.pk)
+    return Feedback.objects.select_for_update(of=("self",)).select_related("branch", "period").get(pk=feedback.pk)
 
 
 def _refuse_resolved(feedback: Feedback) -> None:
