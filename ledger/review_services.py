@@ -73,6 +73,8 @@ def feedback_submit(
         contact = ""  # anonymous means nothing that identifies the sender is kept
     if member is not None and (member.branch_id != branch.pk or member.status != Member.Status.ACTIVE):
         errors["member"] = _("请从本支部党员中选择。")
+    if period is not None:
+        period = Period.objects.filter(pk=period.pk).first()  # its state as stored, not as passed in
     if period is not None and (period.branch_id != branch.pk or not _posting_open(period)):
         errors["period"] = _("该季度不在公示期内，不能再提出异议；可以作为一般反映提交。")
     if errors:

@@ -381,3 +381,31 @@ def test_review_page_and_feedback_queue_constant_queries(client, world, frozen_t
     assert _count_queries(client, url) == small
     assert _count_queries(client, queue) == small_queue
     assert Feedback.objects.count() == 42
+
+
+def test_own_entries_show_no_decision_buttons(client, world, quarter):
+    period, (wang, _li, _zhang) = quarter  # entered by the secretary
+    body = _login(client, world.secretary).get(_review_url(period)).content.decode()
+    assert f'value="approve:{wang.pk}"' not in body
+    assert "由其他支委审核" in body
+
+
+def test_objection_upheld_answered_then_final_through_the_admin(client, world, quarter, frozen_today):
+    period, events = quarter
+    for event in events:
+        services.event_approve(actor=world.committee, event=event)
+    services.period_sign(actor=world.secretary, period=period)
+    services.period_post(actor=world.committee, period=period)
+    objection = review_services.feedback_submit(branch=world.branch_a, body="张海燕只理了一个月发", period=period)
+    frozen_today(datetime.date(2026, 12, 2))
+    _login(client, world.committee)
+    response = client.post(_review_url(period), {"finalise": "1"}, follow=True)
+    assert objection.reference in response.content.decode()
+    answer_url = reverse("admin:ledger_feedback_answer", args=[objection.pk])
+    client.post(answer_url, {"correction": "1", "original": events[2].pk, "points": "10", "reason": "只理了一个月"})
+    correction = PointEvent.objects.get(corrects=events[2])
+    assert correction.feedback == objection and correction.points == -10 and correction.period.quarter == 4
+    client.post(answer_url, {"resolve": "1", "resolution": "corrected", "note": "异议成立，已在第四季度更正"})
+    client.post(_review_url(period), {"finalise": "1"})
+    period.refresh_from_db()
+    assert period.state == Period.State.FINAL

@@ -64,7 +64,11 @@ def test_quarter_review_and_sign_off_in_the_browser(browser, live_server, world,
         services.claim_record(
             actor=world.secretary, member=member, rule=rule, occurred_on=day, account="责任区一个季度保持干净"
         )
-        for member, rule in ((world.wang, world.rules.clean), (world.li, world.rules.clean), (world.zhang, world.rules.haircut))
+        for member, rule in (
+            (world.wang, world.rules.clean),
+            (world.li, world.rules.clean),
+            (world.zhang, world.rules.haircut),
+        )
     )
     period = wang.period
 
