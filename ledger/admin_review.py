@@ -228,6 +228,13 @@ class FeedbackAdmin(ScopedAdmin):
     def get_queryset(self, request):
         return feedback_queue(super().get_queryset(request))
 
+    def get_fields(self, request, obj=None):
+        # The contact is for the branch committee that checks the report, not for the officers above.
+        fields = list(self.readonly_fields)
+        if obj is None or not self.in_write_scope(request, obj):
+            fields.remove("contact")
+        return fields
+
     def has_add_permission(self, request):
         return False  # feedback comes from the public form
 
@@ -316,6 +323,7 @@ class FeedbackAdmin(ScopedAdmin):
             "feedback": feedback,
             "events": list(feedback.events.select_related("member", "rule", "period").order_by("id")),
             "writable": writable,
+            "show_contact": writable,
             "resolutions": resolutions,
             "original_choices": original_choices,
             "members": list(

@@ -310,7 +310,7 @@ def test_history_shows_created_decided_adjusted_corrected_read_only_even_for_sup
 # --- feedback queue ----------------------------------------------------------------------------
 
 
-def test_feedback_queue_scoped_and_contact_visible_only_to_the_committee(client, world):
+def test_feedback_queue_scoped_and_contact_visible_only_to_the_branch_committee(client, world):
     mine = review_services.feedback_submit(branch=world.branch_a, body="甲村的事", contact="13911112222")
     theirs = review_services.feedback_submit(branch=world.branch_b, body="西川的事")
     _login(client, world.committee)
@@ -318,6 +318,14 @@ def test_feedback_queue_scoped_and_contact_visible_only_to_the_committee(client,
     assert mine.reference in body and theirs.reference not in body
     assert client.get(reverse("admin:ledger_feedback_answer", args=[theirs.pk])).status_code == 404
     assert "13911112222" in client.get(reverse("admin:ledger_feedback_answer", args=[mine.pk])).content.decode()
+    assert "13911112222" in client.get(reverse("admin:ledger_feedback_change", args=[mine.pk])).content.decode()
+    _login(client, world.township_officer)
+    for url in (
+        reverse("admin:ledger_feedback_answer", args=[mine.pk]),
+        reverse("admin:ledger_feedback_change", args=[mine.pk]),
+    ):
+        response = client.get(url)
+        assert response.status_code == 200 and "13911112222" not in response.content.decode()
 
 
 def test_feedback_answer_page_resolves_and_officer_cannot(client, world):
