@@ -419,3 +419,34 @@ def test_objection_upheld_answered_then_final_through_the_admin(client, world, q
     client.post(_review_url(period), {"finalise": "1"})
     period.refresh_from_db()
     assert period.state == Period.State.FINAL
+
+
+@pytest.mark.parametrize(
+    ("who", "expected"),
+    [
+        ("secretary", 200),
+        ("committee", 200),
+        ("deputy", 200),
+        ("township_officer", 200),
+        ("county_officer", 200),
+        ("other_secretary", 404),
+        ("other_committee", 404),
+        ("member_user", 302),
+        (None, 302),
+    ],
+)
+def test_every_review_url_for_every_named_user(client, world, quarter, who, expected):
+    period, _events = quarter
+    feedback = review_services.feedback_submit(branch=world.branch_a, body="有事")
+    if who:
+        _login(client, getattr(world, who))
+    urls = [
+        _review_url(period),
+        reverse("admin:ledger_feedback_answer", args=[feedback.pk]),
+        reverse("admin:ledger_feedback_change", args=[feedback.pk]),
+    ]
+    for url in urls:
+        assert client.get(url).status_code == expected, url
+    listing = client.get(reverse("admin:ledger_period_changelist"))
+    if expected == 200:
+        assert _review_url(period) in listing.content.decode()
