@@ -7,6 +7,8 @@ answers 404, as everywhere else.
 """
 
 from django.contrib import admin
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import Http404
 
@@ -15,9 +17,18 @@ from branches.selectors import branch_scope, organisation_scope
 
 
 def has_any_role(user) -> bool:
+    """Staff with a role somewhere (cached on the user object for the request)."""
     if not (user.is_active and user.is_staff):
         return False
-    return user.is_superuser or RoleAssignment.objects.filter(user=user).exists()
+    if not hasattr(user, "_ledger_has_role"):
+        user._ledger_has_role = user.is_superuser or RoleAssignment.objects.filter(user=user).exists()
+    return user._ledger_has_role
+
+
+def can_write_somewhere(user) -> bool:
+    if not hasattr(user, "_ledger_can_write"):
+        user._ledger_can_write = branch_scope(user, write=True).exists()
+    return user._ledger_can_write
 
 
 class ScopedAdmin(admin.ModelAdmin):
@@ -47,13 +58,13 @@ class ScopedAdmin(admin.ModelAdmin):
         return has_any_role(request.user)
 
     def has_add_permission(self, request):
-        return self.writable and has_any_role(request.user) and branch_scope(request.user, write=True).exists()
+        return self.writable and has_any_role(request.user) and can_write_somewhere(request.user)
 
     def has_change_permission(self, request, obj=None):
         if not self.writable or not has_any_role(request.user):
             return False
         if obj is None:
-            return branch_scope(request.user, write=True).exists()
+            return can_write_somewhere(request.user)
         return self.in_write_scope(request, obj)
 
     def has_delete_permission(self, request, obj=None):
@@ -82,9 +93,32 @@ class ScopedAdmin(admin.ModelAdmin):
             kwargs["queryset"] = event_scope(request.user, write=True)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
-    # Another branch's object is "not found", never a redirect that admits it exists.
+    # Another branch's object is "not found", never a redirect that admits it exists, and never
+    # a 403 that admits it exists either: check the scope before Django checks permissions.
     def _get_obj_does_not_exist_redirect(self, request, opts, object_id):
         raise Http404
+
+    def _require_in_scope(self, request, object_id) -> None:
+        if object_id is None:
+            return
+        try:
+            found = self.get_queryset(request).filter(pk=unquote(object_id)).exists()
+        except (ValueError, ValidationError):
+            found = False
+        if not found:
+            raise Http404
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        self._require_in_scope(request, object_id)
+        return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def delete_view(self, request, object_id, extra_context=None):
+        self._require_in_scope(request, object_id)
+        return super().delete_view(request, object_id, extra_context)
+
+    def history_view(self, request, object_id, extra_context=None):
+        self._require_in_scope(request, object_id)
+        return super().history_view(request, object_id, extra_context)
 
 
 class ReadOnlyAdmin(ScopedAdmin):

@@ -32,7 +32,7 @@ class ScoringRuleAdmin(ScopedAdmin):
         "organisation",
         "is_active",
     )
-    list_filter = ("kind", "organisation", "is_active", "evidence_required")
+    list_filter = ("kind", ("organisation", admin.RelatedOnlyFieldListFilter), "is_active", "evidence_required")
     search_fields = ("code", "title")
     list_select_related = ("organisation",)
 
@@ -88,7 +88,7 @@ class PeriodAdmin(PeriodReviewMixin, ScopedAdmin):
         "posting_ends_on",
         "review_link",
     )
-    list_filter = ("state", "year", "quarter", "branch")
+    list_filter = ("state", "year", "quarter", ("branch", admin.RelatedOnlyFieldListFilter))
     search_fields = ("branch__name",)
     list_select_related = ("branch", "signed_by")
     readonly_fields = [f.name for f in Period._meta.fields] + ["short_hash"]
@@ -160,7 +160,15 @@ class PointEventAdmin(ScopedAdmin):
         "entered_by",
         "period",
     )
-    list_filter = ("branch", "period__year", "period__quarter", "kind", "status", "source", "on_behalf")
+    list_filter = (
+        ("branch", admin.RelatedOnlyFieldListFilter),
+        "period__year",
+        "period__quarter",
+        "kind",
+        "status",
+        "source",
+        "on_behalf",
+    )
     search_fields = ("member__name", "member__name_initials", "member__name_pinyin", "account")
     list_select_related = ("member", "rule", "entered_by", "period", "period__branch")
     date_hierarchy = "occurred_on"
@@ -217,7 +225,7 @@ class PointEventAdmin(ScopedAdmin):
 class MemberQuarterTotalAdmin(ReadOnlyAdmin):
     branch_lookup = "period__branch"
     list_display = ("member", "period", "base", "bonus", "deduction", "total")
-    list_filter = ("period__year", "period__quarter", "period__branch")
+    list_filter = ("period__year", "period__quarter", ("period__branch", admin.RelatedOnlyFieldListFilter))
     search_fields = ("member__name", "member__name_initials", "member__name_pinyin")
     list_select_related = ("member", "period", "period__branch")
 
@@ -234,7 +242,7 @@ class AuditEntryAdmin(ReadOnlyAdmin):
     """The audit trail: read-only for everyone, superusers included (the database agrees)."""
 
     list_display = ("at", "actor", "action", "branch", "summary", "reason")
-    list_filter = ("action", "branch")
+    list_filter = ("action", ("branch", admin.RelatedOnlyFieldListFilter))
     search_fields = ("summary", "reason", "actor__username")
     list_select_related = ("actor", "branch")
     readonly_fields = ("at", "actor", "action", "branch", "object_type", "object_id", "summary", "reason", "data")

@@ -205,8 +205,12 @@ class FeedbackAdmin(ScopedAdmin):
         "status_column",
         "answer_link",
     )
-    # No branch filter: its choices would name branches outside the user's scope.
-    list_filter = (("resolved_at", admin.EmptyFieldListFilter), "resolution")
+    # Related-only: the choices come from the scoped queryset, never naming other branches.
+    list_filter = (
+        ("branch", admin.RelatedOnlyFieldListFilter),
+        ("resolved_at", admin.EmptyFieldListFilter),
+        "resolution",
+    )
     search_fields = ("reference", "body", "member__name")
     list_per_page = 50
     readonly_fields = (

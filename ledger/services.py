@@ -234,6 +234,8 @@ def _event_create(
     _refuse_frozen(period)
     # Serialise entries for one member, so two at once can't both fit under a cap.
     list(Member.objects.select_for_update().filter(pk=member.pk).values_list("pk", flat=True))
+    if dedupe_key and PointEvent.objects.filter(dedupe_key=dedupe_key).exists():
+        raise ValidationError({"__all__": _("这条记录已经登记过，不能重复登记。")})
     if check_duplicate and corrects is None:
         duplicate = (
             PointEvent.objects.filter(member=member, rule=rule, occurred_on=occurred_on, corrects__isnull=True)

@@ -9,7 +9,7 @@ from members.services import MEMBER_FIELDS
 @admin.register(Member)
 class MemberAdmin(ScopedAdmin):
     list_display = ("name", "branch", "group", "gender", "category", "standing", "status", "joined_on")
-    list_filter = ("branch", "category", "standing", "status", "gender")
+    list_filter = (("branch", admin.RelatedOnlyFieldListFilter), "category", "standing", "status", "gender")
     # 王学恩 is found by "wxe" (initials) or "wangxue" (pinyin).
     search_fields = ("name", "name_initials", "name_pinyin", "phone")
     list_select_related = ("branch",)
