@@ -13,6 +13,7 @@ urlpatterns = [
     path("", include("config.health")),
     path("", include("members.urls")),
     path("", include("ledger.urls")),
+    path("", include("ledger.feedback_urls")),
 ]
 
 if settings.DEBUG:

@@ -1,12 +1,13 @@
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q, QuerySet
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from branches.admin_scope import ReadOnlyAdmin, ScopedAdmin
 from branches.models import Organisation, RoleAssignment
 from ledger import services
+from ledger.admin_review import PeriodReviewMixin, event_history_table
 from ledger.models import AuditEntry, Evidence, MemberQuarterTotal, Period, PointEvent, ScoringRule
 from ledger.selectors import rule_scope
 
@@ -75,8 +76,18 @@ class ScoringRuleAdmin(ScopedAdmin):
 
 
 @admin.register(Period)
-class PeriodAdmin(ScopedAdmin):
-    list_display = ("branch", "year", "quarter", "state", "signed_by", "signed_at", "short_hash", "posting_ends_on")
+class PeriodAdmin(PeriodReviewMixin, ScopedAdmin):
+    list_display = (
+        "branch",
+        "year",
+        "quarter",
+        "state",
+        "signed_by",
+        "signed_at",
+        "short_hash",
+        "posting_ends_on",
+        "review_link",
+    )
     list_filter = ("state", "year", "quarter", ("branch", admin.RelatedOnlyFieldListFilter))
     search_fields = ("branch__name",)
     list_select_related = ("branch", "signed_by")
@@ -182,17 +193,7 @@ class PointEventAdmin(ScopedAdmin):
 
     @admin.display(description=_("历史记录"))
     def history(self, obj):
-        entries = (
-            AuditEntry.objects.filter(object_type="ledger.pointevent", object_id=obj.pk)
-            .select_related("actor")
-            .order_by("at", "id")
-        )
-        rows = format_html_join(
-            "",
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            ((e.at.strftime("%Y-%m-%d %H:%M"), e.actor or "系统", e.summary, e.reason) for e in entries),
-        )
-        return format_html("<table><tr><th>时间</th><th>操作人</th><th>操作</th><th>理由</th></tr>{}</table>", rows)
+        return event_history_table(obj)
 
     def has_view_permission(self, request, obj=None):
         return super().has_view_permission(request, obj)

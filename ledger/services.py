@@ -690,7 +690,7 @@ def period_post(*, actor: AbstractBaseUser, period: Period, window_days: int | N
 
 @transaction.atomic
 def period_finalise(*, actor: AbstractBaseUser | None, period: Period) -> Period:
-    """After the posting window closes the quarter is final."""
+    """After the posting window closes, and every objection is answered, the quarter is final."""
     period = Period.objects.select_for_update().select_related("branch").get(pk=period.pk)
     if actor is not None:
         _require_write(actor, period.branch)
@@ -699,6 +699,14 @@ def period_finalise(*, actor: AbstractBaseUser | None, period: Period) -> Period
     if period.posting_ends_on and today() <= period.posting_ends_on:
         raise ValidationError(
             {"__all__": _("公示期到 %(end)s 结束，结束后才能定稿。") % {"end": period.posting_ends_on.isoformat()}}
+        )
+    unanswered = list(period.objections.filter(resolved_at__isnull=True).values_list("reference", flat=True))
+    if unanswered:
+        raise ValidationError(
+            {
+                "__all__": _("还有 %(count)d 条异议未答复，全部答复后才能定稿：%(list)s")
+                % {"count": len(unanswered), "list": "、".join(unanswered)}
+            }
         )
     period.state = Period.State.FINAL
     period.finalised_at = timezone.now()

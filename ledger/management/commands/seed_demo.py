@@ -17,7 +17,7 @@ from django.db import transaction
 
 from branches.models import Organisation, RoleAssignment
 from branches.services import organisation_create, role_assign
-from ledger import services
+from ledger import review_services, services
 from ledger.models import Kind, Period, PointEvent, ScoringRule
 from ledger.selectors import quarter_bounds, quarter_of, today
 from members.models import Member
@@ -269,6 +269,29 @@ class Command(BaseCommand):
             self._fill_branch(
                 rng, branch, members[code], rules, deciders[code], quarters, member_user if code == "shancha" else None
             )
+        self._feedback(branches["shancha"], members["shancha"], deciders["shancha"][1])
+
+    # ------------------------------------------------------------------------------------------
+    def _feedback(self, branch, members, committee) -> None:
+        """Villagers' feedback (群众反映) for the walk-through: open items, an answered one, and an
+        objection to the posted quarter whose window has just closed, still to be answered."""
+        review_services.feedback_submit(
+            branch=branch, member=members[3], body="他家在进村路边堆了一冬天的柴草，车过不去", contact="136****2210"
+        )
+        review_services.feedback_submit(branch=branch, body="村委会门前的宣传栏被风刮倒了，没人扶", anonymous=True)
+        answered = review_services.feedback_submit(
+            branch=branch, member=members[5], body="说他没交党费，其实交了，收据在他家里"
+        )
+        review_services.feedback_resolve(
+            actor=committee, feedback=answered, resolution="no_action", note="经核实已按时交纳，收据已查看，不予扣分"
+        )
+        posted = Period.objects.filter(branch=branch, state=Period.State.POSTED).order_by("-year", "-quarter").first()
+        if posted is not None:
+            review_services.feedback_submit(
+                branch=branch, period=posted, member=members[0], body="王学恩理发只理到八月，九月没理，20分多了"
+            )
+            # The window closed yesterday: the quarter can be finalised once the objection is answered.
+            Period.objects.filter(pk=posted.pk).update(posting_ends_on=today() - datetime.timedelta(days=1))
 
     # ------------------------------------------------------------------------------------------
     def _fill_branch(self, rng, branch, members, rules, deciders, quarters, member_user) -> None:
