@@ -8,3 +8,5 @@ from config.settings import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 MEDIA_ROOT = BASE_DIR / "var" / "test-media"  # noqa: F405
+# Jobs run in-process in tests; a test that starts a real worker switches this off itself.
+CELERY_TASK_ALWAYS_EAGER = True
