@@ -27,10 +27,10 @@ from django.utils.translation import gettext as _
 from branches.models import Organisation, RoleAssignment
 from branches.selectors import branch_scope, descendants, organisation_scope
 from ledger.models import Period, PointEvent
-from ledger.selectors import quarter_bounds, today
+from ledger import selectors as ledger_selectors
 from members.models import Member
 from members.selectors import member_scope
-from reports import selectors
+from reports import fonts, selectors
 from reports.models import (
     Batch,
     Document,
@@ -110,6 +110,15 @@ def pdf_render(html: str) -> tuple[bytes, int]:
 
     document = HTML(string=html, base_url=str(settings.BASE_DIR)).render()
     return document.write_pdf(), len(document.pages)
+
+
+def _visible_text(html: str) -> str:
+    """The text of the print HTML without its tags, style sheet and data URIs."""
+    import re
+    from html import unescape
+
+    body = re.sub(r"<style.*?</style>|<[^>]+>", " ", html, flags=re.S)
+    return unescape(body)
 
 
 # --- requests ----------------------------------------------------------------------------------
@@ -335,6 +344,11 @@ def document_render(*, document_id: int) -> Document:
                 paper=params.get("paper", Paper.A4),
                 orientation=params.get("orientation", Orientation.PORTRAIT),
             )
+            missing = fonts.missing_characters(_visible_text(html))
+            if missing:
+                raise fonts.MissingGlyphs(
+                    _("打印字体中没有以下字符，无法生成：%(chars)s。请改用常用字或联系管理员。") % {"chars": missing}
+                )
             pdf, pages = pdf_render(html)
             name = _file_name(document, context)
             if document.file:
@@ -496,10 +510,9 @@ def quarter_end_remind(*, on: datetime.date | None = None) -> int:
 
     Recorded as a Notification (shown on their screens), once per secretary and quarter.
     """
-    day = on or today()
+    day = on or ledger_selectors.today()
     quarter = (day.month - 1) // 3 + 1
-    _start, end = quarter_bounds(day.year, quarter)
-    last_day = end - datetime.timedelta(days=1)
+    _start, last_day = ledger_selectors.quarter_bounds(day.year, quarter)
     if (last_day - day).days >= REMINDER_DAYS:
         return 0
     key = f"quarter-end:{day.year}:{quarter}"
@@ -534,7 +547,7 @@ def posting_windows_close() -> int:
     from ledger.services import period_finalise
 
     closed = 0
-    for period in Period.objects.filter(state=Period.State.POSTED, posting_ends_on__lt=today()):
+    for period in Period.objects.filter(state=Period.State.POSTED, posting_ends_on__lt=ledger_selectors.today()):
         try:
             period_finalise(actor=None, period=period)
             closed += 1
@@ -547,7 +560,7 @@ def base_points_new_year(*, year: int | None = None) -> int:
     """Grant the year's base points in every branch (idempotent: granted entries are skipped)."""
     from ledger.services import base_points_grant
 
-    year = year or today().year
+    year = year or ledger_selectors.today().year
     granted = 0
     for branch in Organisation.objects.filter(level=Organisation.Level.BRANCH):
         try:

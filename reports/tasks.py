@@ -7,12 +7,14 @@ whose worker dies is handed to another worker; the services make a second run a 
 from celery import shared_task
 
 from reports import services
+from reports.fonts import MissingGlyphs
 
 RETRY = {
     "bind": True,
     "acks_late": True,
     "reject_on_worker_lost": True,
     "autoretry_for": (Exception,),
+    "dont_autoretry_for": (MissingGlyphs,),
     "retry_backoff": 5,
     "retry_backoff_max": 300,
     "retry_jitter": True,
@@ -24,8 +26,8 @@ RETRY = {
 def document_render_task(self, document_id: int) -> int:
     try:
         services.document_render(document_id=document_id)
-    except Exception:
-        if self.request.retries >= self.max_retries:
+    except Exception as exc:
+        if isinstance(exc, MissingGlyphs) or self.request.retries >= self.max_retries:
             services.document_fail(document_id=document_id)
         raise
     return document_id

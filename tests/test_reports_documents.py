@@ -276,3 +276,12 @@ def test_annual_summary_grades_a_branch(world, posted):
     grades = {r.name: r.grade for r in context["rows"]}
     assert grades["张海燕"] == "优秀" or grades["张海燕"] == "合格"
     assert sum(1 for g in grades.values() if g == "优秀") <= len(grades) // 3
+
+
+def test_a_name_the_font_cannot_draw_fails_the_job_with_a_message(world, posted, django_capture_on_commit_callbacks):
+    Member.objects.filter(pk=world.wang.pk).update(name="王𪛖")
+    with django_capture_on_commit_callbacks(execute=True):
+        document = services.statement_request(actor=world.secretary, member=world.wang, year=2026)
+    document.refresh_from_db()
+    assert document.status == JobStatus.FAILED and "𪛖" in document.error
+    assert document.attempts == 1  # not retried: it would fail the same way
