@@ -26,8 +26,8 @@ from django.utils.translation import gettext as _
 
 from branches.models import Organisation, RoleAssignment
 from branches.selectors import branch_scope, descendants, organisation_scope
-from ledger.models import Period, PointEvent
 from ledger import selectors as ledger_selectors
+from ledger.models import Period, PointEvent
 from members.models import Member
 from members.selectors import member_scope
 from reports import fonts, selectors
