@@ -101,6 +101,19 @@ class Item:
     def points_display(self) -> str:
         return f"+{self.points}" if self.points > 0 else str(self.points)
 
+    @property
+    def line(self) -> str:
+        """The item in short, as one run of text (far cheaper to lay out than nested markup)."""
+        text = _("%(month)s月%(day)s日 %(rule)s %(points)s") % {
+            "month": self.occurred_on.month,
+            "day": self.occurred_on.day,
+            "rule": self.rule,
+            "points": self.points_display,
+        }
+        if self.correction_of:
+            text += _("（更正%(period)s条目）") % {"period": self.correction_of}
+        return text
+
 
 @dataclass
 class Row:
@@ -116,6 +129,10 @@ class Row:
     grade: str = ""
     quarters: list[Decimal] = field(default_factory=list)
     events: int = 0
+
+    @property
+    def items_line(self) -> str:
+        return "；".join(item.line for item in self.items)
 
 
 def _rows(members: QuerySet[Member], *, year: int, quarter: int | None, order: str) -> list[Row]:
