@@ -38,6 +38,7 @@ class DocumentRequestForm(forms.Form):
 
 
 class BatchRequestForm(forms.Form):
+    prefix = "batch"  # shares a page with DocumentRequestForm
     kind = forms.ChoiceField(
         label=_("文档类型"),
         choices=[(DocumentKind.POSTING, DocumentKind.POSTING.label), (DocumentKind.ANNUAL, DocumentKind.ANNUAL.label)],

@@ -182,12 +182,12 @@ def test_township_batch_gathers_every_signed_branch(world, posted, client, djang
         response = client.post(
             "/reports/batches/",
             {
-                "kind": "posting",
-                "organisation": world.township_a.pk,
-                "year": 2026,
-                "quarter": 3,
-                "paper": "A4",
-                "orientation": "portrait",
+                "batch-kind": "posting",
+                "batch-organisation": world.township_a.pk,
+                "batch-year": 2026,
+                "batch-quarter": 3,
+                "batch-paper": "A4",
+                "batch-orientation": "portrait",
             },
         )
     assert response.status_code == 302
@@ -196,7 +196,7 @@ def test_township_batch_gathers_every_signed_branch(world, posted, client, djang
     assert batch.skipped == [other.name]
     assert batch.documents.get() == Document.objects.get(period=posted)  # the same document, not a second
     page = client.get(response["Location"]).content.decode()
-    assert "已完成 1 / 1" in page and "下载合并 PDF" in page
+    assert "进度 1 / 1" in page and "下载合并 PDF" in page
     combined = client.get(f"/reports/batches/{batch.pk}/pdf/")
     assert "王学恩" in pdf_text(b"".join(combined.streaming_content))
     archive = zipfile.ZipFile(io.BytesIO(b"".join(client.get(f"/reports/batches/{batch.pk}/zip/").streaming_content)))
@@ -218,7 +218,7 @@ def test_batch_progress_partial_polls_until_done(world, client):
     )
     client.force_login(world.township_officer)
     partial = client.get(f"/reports/batches/{batch.pk}/", HTTP_HX_REQUEST="true").content.decode()
-    assert 'hx-trigger="every 2s"' in partial and "已完成 1 / 4" in partial and "<html" not in partial
+    assert 'hx-trigger="every 2s"' in partial and "进度 1 / 4" in partial and "<html" not in partial
     Batch.objects.filter(pk=batch.pk).update(status="done", done=4)
     partial = client.get(f"/reports/batches/{batch.pk}/", HTTP_HX_REQUEST="true").content.decode()
     assert "hx-trigger" not in partial
