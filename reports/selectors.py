@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Max, Q, QuerySet
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -200,7 +200,9 @@ def posting_context(period: Period, *, order: str = Order.STROKES) -> dict:
         "rows": rows,
         "totals": {a: _sum(rows, a) for a in ("base", "bonus", "deduction", "total", "ytd_total")},
         "order_label": Order(order).label,
-        "reviewed_on": period.review_started_at,
+        # the committee's review: the day it decided the quarter's last entry
+        "reviewed_on": PointEvent.objects.filter(period=period).aggregate(last=Max("decided_at"))["last"]
+        or period.review_started_at,
         "signed_on": period.signed_at,
         "secretary_name": (signer.get_full_name() or signer.get_username()) if signer else "",
         "window_start": period.posted_at.date() if period.posted_at else None,
