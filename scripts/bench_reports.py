@@ -192,22 +192,26 @@ def main() -> None:
     )
 
     # The township batch, in-process (one job after another, like one worker).
-    t0 = time.monotonic()
+    t0, c0 = time.monotonic(), time.process_time()
     batch = services.batch_request(
         actor=admin, organisation=township, kind="posting", year=2026, quarter=3, paper="A4", orientation="portrait"
     )
     batch.refresh_from_db()
-    elapsed = time.monotonic() - t0
+    elapsed, cpu = time.monotonic() - t0, time.process_time() - c0
     pages = sum(d.pages or 0 for d in batch.documents.all())
     render_ms = sum(d.duration_ms or 0 for d in batch.documents.all())
     print(
         f"township batch: {batch.total} branches, {pages} pages, status {batch.status}, {elapsed:.1f}s "
         f"({elapsed / batch.total:.2f} s/branch, {pages / elapsed:.1f} pages/s); "
         f"render jobs {render_ms / 1000:.1f}s, combine + bookkeeping {elapsed - render_ms / 1000:.1f}s; "
-        f"combined PDF {batch.pdf_file.size / 1e6:.1f} MB"
+        f"combined PDF {batch.pdf_file.size / 1e6:.1f} MB; CPU time {cpu:.1f}s ({cpu / batch.total:.2f} s/branch)"
     )
     county_minutes = 800 * (elapsed / batch.total) / 2 / 60
-    print(f"projected county of 800 branches with 2 workers: {county_minutes:.1f} min")
+    print(
+        f"projected county of 800 branches with 2 workers: {county_minutes:.1f} min "
+        f"({800 * cpu / batch.total / 2 / 60:.1f} min from CPU time, i.e. on an otherwise idle machine); "
+        f"load average now {os.getloadavg()[0]:.1f}"
+    )
 
     t0 = time.monotonic()
     document = services.posting_request(actor=admin, period=big)
