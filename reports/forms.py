@@ -12,7 +12,9 @@ from reports.models import DocumentKind, Order, Orientation, Paper
 
 class DocumentRequestForm(forms.Form):
     kind = forms.ChoiceField(label=_("文档类型"), choices=DocumentKind.choices)
-    organisation = forms.ModelChoiceField(label=_("组织"), queryset=Organisation.objects.none())
+    organisation = forms.ModelChoiceField(
+        label=_("组织"), queryset=Organisation.objects.none(), required=False, help_text=_("党员年度明细不用选")
+    )
     year = forms.IntegerField(label=_("年度"), min_value=2000, max_value=2100)
     quarter = forms.TypedChoiceField(
         label=_("季度"),
@@ -35,6 +37,15 @@ class DocumentRequestForm(forms.Form):
             member_scope(user).select_related("branch").order_by("branch__path", "name_strokes")
         )
         self.fields["year"].initial = ledger_selectors.today().year
+
+    def clean(self):
+        data = super().clean()
+        if data.get("kind") == "statement":
+            if not data.get("member"):
+                self.add_error("member", _("请选择党员。"))
+        elif not data.get("organisation"):
+            self.add_error("organisation", _("请选择组织。"))
+        return data
 
 
 class BatchRequestForm(forms.Form):

@@ -29,8 +29,12 @@ PUBLIC_STATES = (Period.State.POSTED, Period.State.FINAL)
 
 
 def document_scope(user) -> QuerySet[Document]:
-    """Documents of organisations the user may read (their branch, or everything below them)."""
-    return Document.objects.filter(organisation__in=organisation_scope(user))
+    """Documents of organisations the user may read (their branch, or everything below them),
+    and a member's own statements."""
+    allowed = Q(organisation__in=organisation_scope(user))
+    if user is not None and user.is_authenticated:
+        allowed |= Q(kind="statement", member__user=user)
+    return Document.objects.filter(allowed)
 
 
 def batch_scope(user) -> QuerySet[Batch]:

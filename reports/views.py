@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from branches.models import Organisation
@@ -146,19 +147,17 @@ def document_request(request: HttpRequest) -> HttpResponse:
         try:
             if kind == DocumentKind.POSTING:
                 if org.level != Organisation.Level.BRANCH or not data["quarter"]:
-                    raise ValidationError({"quarter": "请选择支部和季度。"})
+                    raise ValidationError({"quarter": _("请选择支部和季度。")})
                 period = Period.objects.filter(branch=org, year=data["year"], quarter=data["quarter"]).first()
                 if period is None:
-                    raise ValidationError({"quarter": "该季度还没有记录。"})
+                    raise ValidationError({"quarter": _("该季度还没有记录。")})
                 document = services.posting_request(actor=request.user, period=period, order=data["order"], **layout)
             elif kind == DocumentKind.STATEMENT:
-                member: Member | None = data["member"]
-                if member is None:
-                    raise ValidationError({"member": "请选择党员。"})
+                member: Member = data["member"]
                 document = services.statement_request(actor=request.user, member=member, year=data["year"], **layout)
             elif kind == DocumentKind.ANNUAL:
                 if org.level != Organisation.Level.BRANCH:
-                    raise ValidationError({"organisation": "年度汇总请选择支部。"})
+                    raise ValidationError({"organisation": _("年度汇总请选择支部。")})
                 document = services.annual_request(
                     actor=request.user, branch=org, year=data["year"], order=data["order"], **layout
                 )

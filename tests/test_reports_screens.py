@@ -269,3 +269,18 @@ def test_new_year_base_points_are_granted_once(world, frozen_today):
     assert services.base_points_new_year() == 0
     q1 = Period.objects.get(branch=world.branch_a, year=2027, quarter=1)
     approve_all(world, q1)
+
+
+def test_a_member_gets_their_own_statement_and_no_one_elses(world, posted, client, django_capture_on_commit_callbacks):
+    client.force_login(world.member_user)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            "/reports/request/",
+            {"kind": "statement", "organisation": "", "year": 2026, "member": world.zhang.pk, "paper": "A4",
+             "orientation": "portrait", "order": "strokes"},
+        )  # fmt: skip
+    own = Document.objects.get(kind=DocumentKind.STATEMENT, member=world.zhang)
+    assert response.status_code == 302 and own.requested_by == world.member_user
+    assert client.get(f"/reports/documents/{own.pk}/").status_code == 200
+    other = services.statement_request(actor=world.secretary, member=world.wang, year=2026)
+    assert client.get(f"/reports/documents/{other.pk}/").status_code == 404
