@@ -285,3 +285,26 @@ def test_a_name_the_font_cannot_draw_fails_the_job_with_a_message(world, posted,
     document.refresh_from_db()
     assert document.status == JobStatus.FAILED and "𪛖" in document.error
     assert document.attempts == 1  # not retried: it would fail the same way
+
+
+def test_a_long_posting_repeats_title_header_and_page_numbers_on_every_page(
+    world, frozen_today, django_capture_on_commit_callbacks
+):
+    import io
+
+    from pypdf import PdfReader
+
+    for _ in range(45):
+        factories.member(world.branch_a)
+    period = fill_q3(world)
+    with django_capture_on_commit_callbacks(execute=True):
+        sign_and_post(world, period)
+    document = Document.objects.get(period=period)
+    pages = [p.extract_text() for p in PdfReader(io.BytesIO(_read(document))).pages]
+    assert len(pages) == document.pages > 2
+    for number, text in enumerate(pages, start=1):
+        assert "山岔村党支部 2026年第3季度党员积分公示" in text  # the running header
+        assert period.short_hash in text
+        assert f"第 {number} 页 / 共 {len(pages)} 页" in text
+    table_pages = [t for t in pages if "全年累计" in t]
+    assert len(table_pages) >= 2  # the members' table runs over pages, its header repeated
