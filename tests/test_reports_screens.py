@@ -284,3 +284,23 @@ def test_a_member_gets_their_own_statement_and_no_one_elses(world, posted, clien
     assert client.get(f"/reports/documents/{own.pk}/").status_code == 200
     other = services.statement_request(actor=world.secretary, member=world.wang, year=2026)
     assert client.get(f"/reports/documents/{other.pk}/").status_code == 404
+
+
+def test_a_batch_with_a_failing_branch_still_finishes_with_the_rest(
+    world, posted, monkeypatch, django_capture_on_commit_callbacks
+):
+    real = services.pdf_render
+
+    def fails_for_west_river(html):
+        if "西川村党支部" in html:
+            raise OSError("printer on fire")
+        return real(html)
+
+    monkeypatch.setattr(services, "pdf_render", fails_for_west_river)
+    with django_capture_on_commit_callbacks(execute=True):
+        batch = services.batch_request(actor=world.county_officer, organisation=world.county, kind="annual", year=2026)
+    batch.refresh_from_db()
+    assert (batch.total, batch.done, batch.failed, batch.status) == (2, 1, 1, JobStatus.FAILED)
+    assert "1 个支部生成失败" in batch.error
+    text = pdf_text(batch.pdf_file.open("rb").read())
+    assert "山岔村党支部" in text and "西川村党支部" not in text
