@@ -11,3 +11,5 @@ MEDIA_ROOT = BASE_DIR / "var" / "test-media"  # noqa: F405
 # No collectstatic in tests: serve files by name.
 STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}  # noqa: F405
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405
+# Jobs run in-process in tests; a test that starts a real worker switches this off itself.
+CELERY_TASK_ALWAYS_EAGER = True

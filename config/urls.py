@@ -3,6 +3,8 @@ from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
 
+from reports.urls import public_urlpatterns
+
 admin.site.site_header = settings.ADMIN_SITE_HEADER
 admin.site.site_title = settings.ADMIN_SITE_HEADER
 admin.site.index_title = settings.ADMIN_SITE_HEADER
@@ -14,6 +16,8 @@ urlpatterns = [
     path("", include("members.urls")),
     path("", include("ledger.urls")),
     path("", include("ledger.feedback_urls")),
+    path("reports/", include("reports.urls")),
+    path("", include(public_urlpatterns)),
 ]
 
 if settings.DEBUG:

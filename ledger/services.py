@@ -654,6 +654,10 @@ def period_sign(*, actor: AbstractBaseUser, period: Period, on: datetime.date | 
             "chain_index": period.chain_index,
         },
     )
+    # The noticeboard posting: recorded now, rendered by a job queued after this commits.
+    from reports.services import posting_after_sign
+
+    posting_after_sign(period=period, actor=actor)
     return period
 
 

@@ -1,0 +1,37 @@
+"""Admin for the noticeboard: print settings per branch (editable), documents and batches (read only)."""
+
+from django.contrib import admin
+from django.db.models import QuerySet
+
+from branches.admin_scope import ReadOnlyAdmin, ScopedAdmin
+from branches.selectors import organisation_scope
+from reports.models import Batch, Document, PostingPreference
+
+
+@admin.register(PostingPreference)
+class PostingPreferenceAdmin(ScopedAdmin):
+    list_display = ("branch", "order", "paper", "orientation")
+    list_select_related = ("branch",)
+
+
+class OrganisationScopedReadOnly(ReadOnlyAdmin):
+    """Documents and batches may belong to a township or the county: scoped by organisation."""
+
+    def scope_filter(self, queryset: QuerySet, request, *, write: bool = False) -> QuerySet:
+        return queryset.filter(organisation__in=organisation_scope(request.user))
+
+
+@admin.register(Document)
+class DocumentAdmin(OrganisationScopedReadOnly):
+    list_display = ("kind", "organisation", "year", "quarter", "status", "pages", "duration_ms", "requested_at")
+    list_filter = ("kind", "status", "year")
+    list_select_related = ("organisation",)
+    exclude = ("params",)
+
+
+@admin.register(Batch)
+class BatchAdmin(OrganisationScopedReadOnly):
+    list_display = ("organisation", "kind", "year", "quarter", "status", "done", "total", "requested_at")
+    list_filter = ("kind", "status")
+    list_select_related = ("organisation",)
+    exclude = ("documents",)
