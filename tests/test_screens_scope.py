@@ -23,6 +23,8 @@ PUBLIC_NAMES = {
     "verify",
     "feedback_create",
     "feedback_lookup",
+    "public_period_pdf",
+    "verify_code",
 }
 SEPARATELY_TESTED_PREFIXES = ("admin/", "api/", "i18n/", "static/", "media/")
 # Words only branch A's private data contains (other members' names, the branch name).
@@ -65,7 +67,19 @@ def branch_a_objects(world, frozen_today):
         absence_rule=world.rules.absent,
         attendance={world.wang.pk: ("present", ""), world.li.pk: ("absent", "")},
     )
+    from reports import services as report_services
+
+    statement = report_services.statement_request(actor=world.secretary, member=world.wang, year=2026)
+    batch = report_services.batch_request(
+        actor=world.township_officer, organisation=world.township_a, kind="annual", year=2026
+    )
     return {
+        # samples for one URL name win over the generic ones
+        "reports:document:pk": statement.pk,
+        "reports:document_download:pk": statement.pk,
+        "reports:batch:pk": batch.pk,
+        "reports:batch_download:pk": batch.pk,
+        "reports:batch_download:what": "pdf",
         "branch_id": world.branch_a.pk,
         "member_id": world.wang.pk,
         "meeting_id": meeting.pk,
@@ -85,8 +99,11 @@ def _photo():
 def _url(name, entry, samples):
     kwargs = {}
     for key in entry.pattern.converters:
-        assert key in samples, f"URL {name!r} takes {key!r}: add a branch A sample for it to this test"
-        kwargs[key] = samples[key]
+        specific = f"{name}:{key}"
+        assert specific in samples or key in samples, (
+            f"URL {name!r} takes {key!r}: add a branch A sample for it to this test"
+        )
+        kwargs[key] = samples.get(specific, samples.get(key))
     return reverse(name, kwargs=kwargs), bool(kwargs)
 
 
