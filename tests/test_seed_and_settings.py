@@ -92,3 +92,10 @@ def test_surname_stroke_order():
     assert ordered[:2] == ["丁一", "马小红"]
     assert ordered.index("王二") < ordered.index("方明") < ordered.index("李秀英")
     assert ordered.index("王二") < ordered.index("王学恩")  # 二 (2) before 学 (8)
+
+
+def test_pages_speak_simplified_chinese_until_the_user_switches(client):
+    response = client.get("/verify/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
+    assert response.headers["Content-Language"] == "zh-hans"
+    client.post("/i18n/setlang/", {"language": "en", "next": "/verify/"})
+    assert client.get("/verify/", HTTP_ACCEPT_LANGUAGE="zh-CN").headers["Content-Language"] == "en"
