@@ -8,7 +8,16 @@ from branches.admin_scope import ReadOnlyAdmin, ScopedAdmin
 from branches.models import Organisation, RoleAssignment
 from ledger import services
 from ledger.admin_review import PeriodReviewMixin, event_history_table
-from ledger.models import AuditEntry, Evidence, MemberQuarterTotal, Period, PointEvent, ScoringRule
+from ledger.models import (
+    Attendance,
+    AuditEntry,
+    Evidence,
+    Meeting,
+    MemberQuarterTotal,
+    Period,
+    PointEvent,
+    ScoringRule,
+)
 from ledger.selectors import rule_scope
 
 
@@ -246,3 +255,37 @@ class AuditEntryAdmin(ReadOnlyAdmin):
     search_fields = ("summary", "reason", "actor__username")
     list_select_related = ("actor", "branch")
     readonly_fields = ("at", "actor", "action", "branch", "object_type", "object_id", "summary", "reason", "data")
+
+
+class AttendanceInline(admin.TabularInline):
+    model = Attendance
+    extra = 0
+    can_delete = False
+    fields = ("member", "status", "reason", "event")
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Meeting)
+class MeetingAdmin(ReadOnlyAdmin):
+    """Meetings are recorded on the secretary's screens (their attendance becomes point events)."""
+
+    list_display = ("held_on", "type", "topic", "branch", "recorded_by")
+    list_filter = ("type", ("branch", admin.RelatedOnlyFieldListFilter))
+    search_fields = ("topic",)
+    list_select_related = ("branch", "recorded_by")
+    inlines = [AttendanceInline]
+
+
+@admin.register(Attendance)
+class AttendanceAdmin(ReadOnlyAdmin):
+    branch_lookup = "meeting__branch"
+    list_display = ("meeting", "member", "status", "reason")
+    list_filter = ("status",)
+    search_fields = ("member__name", "member__name_initials", "meeting__topic")
+    list_select_related = ("meeting", "member")

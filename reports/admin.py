@@ -5,7 +5,7 @@ from django.db.models import QuerySet
 
 from branches.admin_scope import ReadOnlyAdmin, ScopedAdmin
 from branches.selectors import organisation_scope
-from reports.models import Batch, Document, PostingPreference
+from reports.models import Batch, Document, Notification, PostingPreference
 
 
 @admin.register(PostingPreference)
@@ -35,3 +35,10 @@ class BatchAdmin(OrganisationScopedReadOnly):
     list_filter = ("kind", "status")
     list_select_related = ("organisation",)
     exclude = ("documents",)
+
+
+@admin.register(Notification)
+class NotificationAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "user", "branch", "message", "read_at")
+    list_filter = (("branch", admin.RelatedOnlyFieldListFilter),)
+    list_select_related = ("user", "branch")

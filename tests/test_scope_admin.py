@@ -293,3 +293,14 @@ def test_period_admin_signs_through_the_service(world, frozen_today):
 def test_organisation_tree_paths(world):
     assert world.branch_a.path.startswith(world.township_a.path) and world.township_a.path.startswith(world.county.path)
     assert Organisation.objects.filter(path__startswith=world.county.path).count() == 5
+
+
+def test_every_model_is_in_the_admin_and_goes_through_the_scope():
+    from django.apps import apps
+    from django.contrib import admin
+
+    from branches.admin_scope import ScopedAdmin
+
+    ours = [m for m in apps.get_models() if m._meta.app_label in ("branches", "members", "ledger", "reports")]
+    assert [m._meta.label for m in ours if m not in admin.site._registry] == []
+    assert [m._meta.label for m in ours if not isinstance(admin.site._registry[m], ScopedAdmin)] == []
