@@ -213,6 +213,12 @@ EVIDENCE_MAX_UPLOAD_BYTES = env_int("EVIDENCE_MAX_UPLOAD_BYTES", 10 * 1024 * 102
 EVIDENCE_MAX_SIDE = env_int("EVIDENCE_MAX_SIDE", 1600)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
 
+# Spreadsheet import: largest file and most data rows accepted; exports above this many rows
+# are built by a Celery job with a progress bar.
+IMPORT_MAX_UPLOAD_BYTES = env_int("IMPORT_MAX_UPLOAD_BYTES", 20 * 1024 * 1024)
+IMPORT_MAX_ROWS = env_int("IMPORT_MAX_ROWS", 200_000)
+EXPORT_INLINE_MAX_ROWS = env_int("EXPORT_INLINE_MAX_ROWS", 3000)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
