@@ -113,9 +113,8 @@ def import_preview(*, actor: AbstractBaseUser, branch: Organisation, kind: str, 
         problems.add(
             0,
             None,
-            _("同一个文件已于 %(at)s 导入过；其中已登记的行会被跳过。")
+            _("同一个文件已于 %(at)s 导入过，不会重复导入。")
             % {"at": timezone.localtime(earlier.confirmed_at).strftime("%Y-%m-%d %H:%M")},
-            level="skip",
         )
     return ImportBatch.objects.create(
         kind=kind,
