@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Q
+from django.db.models import Count, IntegerField, OuterRef, Subquery
 from django.http import Http404
 from django.utils.translation import gettext as _
 
@@ -19,6 +19,7 @@ from branches.selectors import branch_scope, descendants, organisation_scope
 from ledger.excel import safe_cell
 from ledger.models import Period
 from ledger.selectors import branch_totals, event_scope, member_totals
+from members.models import Member
 from members.selectors import member_scope
 
 EVENT_HEADERS = [
@@ -143,20 +144,28 @@ def rollup_export(user, params: dict) -> Export:
     branches = branch_scope(user).filter(pk__in=descendants(organisation, level=Organisation.Level.BRANCH))
     label = f"{year}年" + (f"第{quarter}季度" if quarter else "")
     sheets = []
+    active_members = (
+        Member.objects.filter(branch=OuterRef("pk"), status=Member.Status.ACTIVE)
+        .order_by()
+        .values("branch")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
     rows = (
         branch_totals(branches, year=year, quarter=quarter)
         .select_related("parent")
-        .annotate(members_count=Count("members", filter=Q(members__status="active"), distinct=True))
+        .annotate(members_count=Subquery(active_members, output_field=IntegerField()))
         .order_by("path")
     )
 
     def branch_rows():
         for b in rows:
-            average = float(b.total) / b.members_count if b.members_count else 0
+            count = b.members_count or 0
+            average = float(b.total) / count if count else 0
             yield [
                 b.parent.name if b.parent else "",
                 b.name,
-                b.members_count,
+                count,
                 float(b.base),
                 float(b.bonus),
                 float(b.deduction),
