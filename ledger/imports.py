@@ -26,10 +26,10 @@ from branches.selectors import branch_scope
 from ledger import services
 from ledger.excel import (
     CellError,
+    Choices,
     Column,
     ImportFileError,
     normalise_text,
-    parse_choice,
     parse_date,
     parse_phone,
     parse_points,
@@ -38,7 +38,7 @@ from ledger.excel import (
 from ledger.models import ImportBatch, Kind, Period, PointEvent
 from ledger.selectors import quarter_of, rules_for_branch, today
 from members.models import Member
-from members.names import initials_key, normalise_name, pinyin_key, stroke_key
+from members.names import name_keys, normalise_name
 from members.services import members_import
 
 MEMBER_COLUMNS = [
@@ -136,7 +136,17 @@ def _preview_members(branch: Organisation, table_rows, problems: _Problems) -> t
     seen: dict[tuple, int] = {}
     rows: list[dict] = []
     skipped = 0
-    key_cache: dict[str, tuple[str, str, str]] = {}
+    parsers = (
+        ("gender", Choices(Member.Gender.choices, label=_("性别")).parse),
+        ("birth_date", parse_date),
+        ("joined_on", parse_date),
+        ("category", Choices(Member.Category.choices, label=_("党员类别"), default=Member.Category.RURAL).parse),
+        ("standing", Choices(Member.Standing.choices, label=_("党员身份"), default=Member.Standing.FULL).parse),
+        ("phone", parse_phone),
+    )
+    gender_missing = _("请填写性别（男或女）。")
+    future = _("日期不能晚于今天。")
+    this_day = today()
     for number, values in table_rows:
         ok = True
         out: dict = {"row": number}
@@ -148,20 +158,7 @@ def _preview_members(branch: Organisation, table_rows, problems: _Problems) -> t
             problems.add(number, "name", _("姓名太长（最多 30 字）。"))
             ok = False
         out["name"] = name
-        for field, parse in (
-            ("gender", lambda v: parse_choice(v, Member.Gender.choices, label=_("性别"))),
-            ("birth_date", parse_date),
-            ("joined_on", parse_date),
-            (
-                "category",
-                lambda v: parse_choice(v, Member.Category.choices, label=_("党员类别"), default=Member.Category.RURAL),
-            ),
-            (
-                "standing",
-                lambda v: parse_choice(v, Member.Standing.choices, label=_("党员身份"), default=Member.Standing.FULL),
-            ),
-            ("phone", parse_phone),
-        ):
+        for field, parse in parsers:
             try:
                 value = parse(values.get(field))
             except CellError as exc:
@@ -169,11 +166,11 @@ def _preview_members(branch: Organisation, table_rows, problems: _Problems) -> t
                 ok = False
                 continue
             if field == "gender" and value is None:
-                problems.add(number, field, _("请填写性别（男或女）。"))
+                problems.add(number, field, gender_missing)
                 ok = False
             if isinstance(value, datetime.date):
-                if value > today():
-                    problems.add(number, field, _("日期不能晚于今天。"))
+                if value > this_day:
+                    problems.add(number, field, future)
                     ok = False
                 value = value.isoformat()
             out[field] = value
@@ -210,9 +207,7 @@ def _preview_members(branch: Organisation, table_rows, problems: _Problems) -> t
             problems.add(number, "name", _("%(name)s 已在本支部名册中，跳过。") % {"name": name}, level="skip")
             skipped += 1
             continue
-        if name not in key_cache:
-            key_cache[name] = (pinyin_key(name), initials_key(name), stroke_key(name))
-        out["name_pinyin"], out["name_initials"], out["name_strokes"] = key_cache[name]
+        out["name_pinyin"], out["name_initials"], out["name_strokes"] = name_keys(name)
         rows.append(out)
     return rows, skipped
 
@@ -415,38 +410,21 @@ def import_confirm(
     Raises ``ValidationError`` (nothing written; the refused rows are on ``batch.problems``).
     """
     choices = choices or {}
-    with transaction.atomic():
-        batch = ImportBatch.objects.select_for_update().select_related("branch").get(pk=batch.pk)
-        if batch.created_by_id != actor.pk:
-            raise PermissionDenied(_("只能确认自己上传的文件。"))
-        _writable_branch(actor, batch.branch)
-        if batch.state == ImportBatch.State.DONE:
-            raise ValidationError({"__all__": _("这个文件已经导入，不会重复导入。")})
-        if batch.state != ImportBatch.State.PREVIEW:
-            raise ValidationError({"__all__": _("文件中有错误，改正后请重新上传。")})
-        if batch.kind == ImportBatch.Kind.CLAIMS:
-            unresolved = []
-            for row in batch.rows:
-                if row["member"] is None:
-                    allowed = {c["id"] for c in row["candidates"]}
-                    if choices.get(row["row"]) not in allowed:
-                        unresolved.append(str(row["row"]))
-            if unresolved:
-                raise ValidationError(
-                    {
-                        "__all__": _("第 %(rows)s 行的姓名对应本支部多名党员，请先选择是哪一位。")
-                        % {"rows": "、".join(unresolved)}
-                    }
-                )
     problems: list[dict] = []
     try:
         with transaction.atomic():
-            batch = ImportBatch.objects.select_for_update().get(pk=batch.pk)
-            if batch.state != ImportBatch.State.PREVIEW:
+            batch = ImportBatch.objects.select_for_update().select_related("branch").get(pk=batch.pk)
+            if batch.created_by_id != actor.pk:
+                raise PermissionDenied(_("只能确认自己上传的文件。"))
+            _writable_branch(actor, batch.branch)
+            if batch.state == ImportBatch.State.DONE:
                 raise ValidationError({"__all__": _("这个文件已经导入，不会重复导入。")})
+            if batch.state != ImportBatch.State.PREVIEW:
+                raise ValidationError({"__all__": _("文件中有错误，改正后请重新上传。")})
             if batch.kind == ImportBatch.Kind.MEMBERS:
                 created = members_import(actor=actor, branch=batch.branch, rows=batch.rows)
             else:
+                _require_choices(batch, choices)
                 created = _claims_write(actor, batch, choices, problems)
             batch.state = ImportBatch.State.DONE
             batch.created_count = created
@@ -470,6 +448,21 @@ def import_confirm(
             )
         raise
     return batch
+
+
+def _require_choices(batch: ImportBatch, choices: dict[int, int]) -> None:
+    unresolved = [
+        str(row["row"])
+        for row in batch.rows
+        if row["member"] is None and choices.get(row["row"]) not in {c["id"] for c in row["candidates"]}
+    ]
+    if unresolved:
+        raise ValidationError(
+            {
+                "__all__": _("第 %(rows)s 行的姓名对应本支部多名党员，请先选择是哪一位。")
+                % {"rows": "、".join(unresolved)}
+            }
+        )
 
 
 def _claims_write(actor, batch: ImportBatch, choices: dict[int, int], problems: list[dict]) -> int:
