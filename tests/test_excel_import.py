@@ -354,3 +354,12 @@ def test_a_refusal_at_confirm_rolls_back_every_row(world, monkeypatch):
     assert PointEvent.objects.count() == 1
     batch.refresh_from_db()
     assert batch.state == "invalid" and any(p["row"] == 3 for p in batch.problems)
+
+
+@pytest.mark.parametrize(
+    "name", ["王建国", "单雄信", "曾国藩", "解缙", "仇英", "长孙无忌", "尉迟恭", "欧阳修", "查理", "乐正", "王a建国"]
+)
+def test_bulk_name_keys_match_the_single_functions(name):
+    from members.names import initials_key, name_keys, pinyin_key, stroke_key
+
+    assert name_keys(name) == (pinyin_key(name), initials_key(name), stroke_key(name))
