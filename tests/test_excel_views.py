@@ -44,8 +44,8 @@ def test_preview_lists_each_bad_row_with_row_and_column(client, world):
     content = xlsx([["姓名", "性别", "出生日期"], ["周立波", "男", "1970-13-01"], ["", "女"]])
     page = client.get(upload(client, "members", content, branch=world.branch_a.pk).url).content.decode()
     assert "整个文件未导入" in page
-    assert '<td class="num">2</td><td>出生日期</td>' in page
-    assert '<td class="num">3</td><td>姓名</td><td>请填写姓名。</td>' in page
+    assert '<td class="num">2</td><td class="nowrap">出生日期</td>' in page
+    assert '<td class="num">3</td><td class="nowrap">姓名</td><td>请填写姓名。</td>' in page
     assert "确认导入" not in page
 
 
