@@ -363,3 +363,18 @@ def test_bulk_name_keys_match_the_single_functions(name):
     from members.names import initials_key, name_keys, pinyin_key, stroke_key
 
     assert name_keys(name) == (pinyin_key(name), initials_key(name), stroke_key(name))
+
+
+def test_sample_files_for_the_demo_import_as_described(world, tmp_path):
+    from django.core.management import call_command
+
+    world.branch_a.code = "shancha"
+    world.branch_a.save()
+    factories.member(world.branch_a, "赵德明")
+    call_command("excel_samples", out=str(tmp_path))
+    roll = preview(world, "members", (tmp_path / "山岔村-党员名册.xlsx").read_bytes())
+    assert errors(roll) == [] and len(roll.rows) == 4
+    tally = preview(world, "claims", (tmp_path / "山岔村-季度积分.xlsx").read_bytes())
+    assert errors(tally) == [] and len(tally.rows) == 8
+    messy = preview(world, "claims", (tmp_path / "山岔村-有错误的积分表.xlsx").read_bytes())
+    assert len(errors(messy)) == 5
