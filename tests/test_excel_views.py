@@ -192,3 +192,12 @@ def test_running_job_page_polls(client, world):
     client.force_login(world.secretary)
     page = client.get(f"/excel/export/jobs/{job.pk}/").content.decode()
     assert 'hx-trigger="every 1s"' in page and 'aria-valuenow="40"' in page
+
+
+@pytest.mark.parametrize(
+    "url", ["/excel/import/", "/excel/import/1/", "/excel/template/members.xlsx", "/excel/export/",
+            "/excel/export/rollup.xlsx", "/excel/export/jobs/1/", "/excel/export/jobs/1/file/"],
+)  # fmt: skip
+def test_anonymous_visitors_are_sent_to_log_in(client, world, url):
+    response = client.get(url)
+    assert response.status_code == 302 and "login" in response.url
