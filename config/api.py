@@ -131,7 +131,7 @@ class LedgerAutoSchema(AutoSchema):
 
     def _get_response_bodies(self, direction="response"):
         responses = super()._get_response_bodies(direction)
-        codes = ["400", "401", "403", "404", "405", "406", "415"]
+        codes = ["400", "401", "403", "404", "405", "406", "415", "429"]
         if self.method in ("POST", "PUT", "PATCH"):
             codes += ["409", "422"]
         for code in codes:

@@ -378,3 +378,36 @@ def test_sample_files_for_the_demo_import_as_described(world, tmp_path):
     assert errors(tally) == [] and len(tally.rows) == 8
     messy = preview(world, "claims", (tmp_path / "山岔村-有错误的积分表.xlsx").read_bytes())
     assert len(errors(messy)) == 5
+
+
+def _handmade_xlsx(sheet_xml: str) -> bytes:
+    import io
+    import zipfile
+
+    main = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+    rel = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr(
+            "xl/workbook.xml",
+            f'<workbook xmlns="{main}" xmlns:r="{rel}"><sheets><sheet name="s" sheetId="1" r:id="rId1"/></sheets></workbook>',
+        )
+        archive.writestr(
+            "xl/_rels/workbook.xml.rels",
+            '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+            '<Relationship Id="rId1" Type="x" Target="worksheets/sheet1.xml"/></Relationships>',
+        )
+        archive.writestr(
+            "xl/worksheets/sheet1.xml", f'<worksheet xmlns="{main}"><sheetData>{sheet_xml}</sheetData></worksheet>'
+        )
+    return buffer.getvalue()
+
+
+def test_reader_handles_inline_strings_skipped_rows_and_sparse_cells(world):
+    content = _handmade_xlsx(
+        '<row r="2"><c r="A2" t="inlineStr"><is><t>姓名</t></is></c><c r="C2" t="inlineStr"><is><t>性别</t></is></c></row>'
+        '<row r="5"><c r="A5" t="inlineStr"><is><t>周立波 &amp;</t></is></c><c r="C5" t="inlineStr"><is><t>男</t></is></c>'
+        '<c r="D5" t="e"><v>#REF!</v></c></row>'
+    )
+    batch = preview(world, "members", content)
+    assert [(r["row"], r["name"], r["gender"]) for r in batch.rows] == [(5, "周立波&", "male")]
