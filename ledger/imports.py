@@ -124,7 +124,7 @@ def import_preview(*, actor: AbstractBaseUser, branch: Organisation, kind: str, 
         file_hash=file_hash,
         state=ImportBatch.State.INVALID if problems.errors else ImportBatch.State.PREVIEW,
         rows=rows,
-        problems=problems.items,
+        problems=sorted(problems.items, key=lambda p: p["row"]),
         skipped=skipped,
     )
 
@@ -365,6 +365,7 @@ def _check_claims_against_ledger(branch: Organisation, rows: list[dict], problem
                 "name",
                 _("与第 %(row)d 行重复（同一党员、同一细则、同一天），请删去其中一行。") % {"row": in_file[key]},
             )
+            row["_skip"] = True
             continue
         in_file[key] = row["row"]
         day = datetime.date.fromisoformat(row["occurred_on"])
@@ -379,6 +380,7 @@ def _check_claims_against_ledger(branch: Organisation, rows: list[dict], problem
                 _("超过“%(rule)s”每季度上限 %(cap)s 分：%(name)s 本季度已记（含本文件前面各行）%(used)s 分。")
                 % {"rule": rule.title, "cap": rule.cap_per_quarter, "name": row["name"], "used": used[quarter_key]},
             )
+            row["_skip"] = True
             continue
         if rule.cap_per_year is not None and used[year_key] + magnitude > rule.cap_per_year:
             problems.add(
@@ -387,6 +389,7 @@ def _check_claims_against_ledger(branch: Organisation, rows: list[dict], problem
                 _("超过“%(rule)s”每年上限 %(cap)s 分：%(name)s 今年已记（含本文件前面各行）%(used)s 分。")
                 % {"rule": rule.title, "cap": rule.cap_per_year, "name": row["name"], "used": used[year_key]},
             )
+            row["_skip"] = True
             continue
         used[quarter_key] += magnitude
         used[year_key] += magnitude

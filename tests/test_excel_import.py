@@ -411,3 +411,10 @@ def test_reader_handles_inline_strings_skipped_rows_and_sparse_cells(world):
     )
     batch = preview(world, "members", content)
     assert [(r["row"], r["name"], r["gender"]) for r in batch.rows] == [(5, "周立波&", "male")]
+
+
+def test_rows_refused_by_the_ledger_checks_are_not_listed_as_fine_and_problems_are_in_row_order(world):
+    rows = [CLAIM_HEADER, ["王学恩", "A01", "2026-11-02", "11", "责任区"], ["李秀英", "Z9", "2026-11-02", "1", "x"]]
+    batch = preview(world, "claims", xlsx(rows))
+    assert batch.rows == []
+    assert [p["row"] for p in batch.problems] == [2, 3]
