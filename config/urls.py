@@ -12,6 +12,8 @@ admin.site.index_title = settings.ADMIN_SITE_HEADER
 urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
+    path("api/", include("config.api_urls")),
+    path("excel/", include("ledger.excel_urls")),
     path("", include("config.health")),
     path("", include("members.urls")),
     path("", include("ledger.urls")),

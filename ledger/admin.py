@@ -4,6 +4,7 @@ from django.db.models import Q, QuerySet
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from branches.admin_import import ScopedImportExportMixin
 from branches.admin_scope import ReadOnlyAdmin, ScopedAdmin
 from branches.models import Organisation, RoleAssignment
 from ledger import services
@@ -18,6 +19,7 @@ from ledger.models import (
     PointEvent,
     ScoringRule,
 )
+from ledger.resources import ScoringRuleResource
 from ledger.selectors import rule_scope
 
 
@@ -27,9 +29,10 @@ def _report(request, exc: Exception) -> None:
 
 
 @admin.register(ScoringRule)
-class ScoringRuleAdmin(ScopedAdmin):
+class ScoringRuleAdmin(ScopedImportExportMixin, ScopedAdmin):
     """Rules are set by county and township officers; branches inherit them (read-only there)."""
 
+    resource_classes = [ScoringRuleResource]
     list_display = (
         "code",
         "title",

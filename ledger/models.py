@@ -545,3 +545,114 @@ class ReviewMark(models.Model):
 
     def __str__(self) -> str:
         return f"{self.period_id}: {self.user_id}"
+
+
+class IdempotencyKey(models.Model):
+    """A client's Idempotency-Key for a write through the API, with the response it got.
+
+    A retry with the same key and the same request replays the stored response instead of
+    recording the claim again; the same key with a different request is refused.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("用户"), on_delete=models.CASCADE)
+    key = models.CharField(_("幂等键"), max_length=100)
+    fingerprint = models.CharField(_("请求指纹"), max_length=64)
+    status_code = models.PositiveSmallIntegerField(_("响应状态码"))
+    response = models.JSONField(_("响应内容"), default=dict)
+    created_at = models.DateTimeField(_("时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("幂等键")
+        verbose_name_plural = _("幂等键")
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="idempotency_key_unique")]
+
+    def __str__(self) -> str:
+        return self.key
+
+
+class ImportBatch(models.Model):
+    """An uploaded spreadsheet: its validated rows (kept between preview and confirm) and outcome."""
+
+    class Kind(models.TextChoices):
+        MEMBERS = "members", _("党员名册")
+        RULES = "rules", _("积分细则")
+        CLAIMS = "claims", _("积分申报")
+
+    class State(models.TextChoices):
+        PREVIEW = "preview", _("待确认")
+        DONE = "done", _("已导入")
+        INVALID = "invalid", _("有错误")
+
+    kind = models.CharField(_("类型"), max_length=10, choices=Kind.choices)
+    branch = models.ForeignKey(
+        "branches.Organisation", verbose_name=_("组织"), on_delete=models.PROTECT, related_name="+"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("导入人"), on_delete=models.PROTECT, related_name="+"
+    )
+    file_name = models.CharField(_("文件名"), max_length=200)
+    file_hash = models.CharField(_("文件校验码"), max_length=64)
+    state = models.CharField(_("状态"), max_length=10, choices=State.choices, default=State.PREVIEW)
+    rows = models.JSONField(_("待导入行"), default=list, blank=True)
+    problems = models.JSONField(_("错误"), default=list, blank=True)
+    skipped = models.PositiveIntegerField(_("跳过行数"), default=0)
+    created_count = models.PositiveIntegerField(_("导入条数"), default=0)
+    created_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
+    confirmed_at = models.DateTimeField(_("确认时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("导入批次")
+        verbose_name_plural = _("导入批次")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            # The same file for the same branch is imported once at most.
+            models.UniqueConstraint(
+                fields=["kind", "branch", "file_hash"],
+                condition=models.Q(state="done"),
+                name="import_batch_file_once",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.file_name}"
+
+
+def export_path(instance: "ExportJob", filename: str) -> str:
+    return f"exports/{instance.created_by_id}/{instance.pk or 'new'}-{filename}"
+
+
+class ExportJob(models.Model):
+    """A spreadsheet export too large to build during the request: built by a Celery job."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued", _("排队中")
+        RUNNING = "running", _("生成中")
+        DONE = "done", _("已完成")
+        FAILED = "failed", _("失败")
+
+    kind = models.CharField(_("类型"), max_length=20)
+    params = models.JSONField(_("参数"), default=dict)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("导出人"), on_delete=models.CASCADE, related_name="+"
+    )
+    state = models.CharField(_("状态"), max_length=10, choices=State.choices, default=State.QUEUED)
+    rows_total = models.PositiveIntegerField(_("总行数"), default=0)
+    rows_done = models.PositiveIntegerField(_("已完成行数"), default=0)
+    file = models.FileField(_("文件"), upload_to=export_path, blank=True)
+    error = models.TextField(_("错误"), blank=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("导出任务")
+        verbose_name_plural = _("导出任务")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} #{self.pk}"
+
+    @property
+    def percent(self) -> int:
+        if self.state == self.State.DONE:
+            return 100
+        return int(100 * self.rows_done / self.rows_total) if self.rows_total else 0

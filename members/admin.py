@@ -1,13 +1,16 @@
 from django.contrib import admin
 
+from branches.admin_import import ScopedImportExportMixin
 from branches.admin_scope import ScopedAdmin
 from members import services
 from members.models import Member
+from members.resources import MemberResource
 from members.services import MEMBER_FIELDS
 
 
 @admin.register(Member)
-class MemberAdmin(ScopedAdmin):
+class MemberAdmin(ScopedImportExportMixin, ScopedAdmin):
+    resource_classes = [MemberResource]
     list_display = ("name", "branch", "group", "gender", "category", "standing", "status", "joined_on")
     list_filter = (("branch", admin.RelatedOnlyFieldListFilter), "category", "standing", "status", "gender")
     # 王学恩 is found by "wxe" (initials) or "wangxue" (pinyin).

@@ -2,7 +2,8 @@
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import connection, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from branches.models import Organisation
@@ -91,3 +92,65 @@ def member_update(*, actor: AbstractBaseUser | None, member: Member, **fields) -
             data={"changed": changed},
         )
     return member
+
+
+IMPORT_BATCH_SIZE = 2000
+
+
+def members_import(*, actor: AbstractBaseUser, branch: Organisation, rows: list[dict]) -> int:
+    """Add many members to a branch's roll at once (spreadsheet import), in batched inserts.
+
+    ``rows`` are the already validated rows of an import preview (ledger.imports), with their
+    sort keys computed there; one audit entry records the import. Returns how many were added.
+    """
+    if not branch_scope(actor, write=True).filter(pk=branch.pk).exists():
+        raise PermissionDenied(_("您无权在该支部登记党员。"))
+    if not branch.is_branch:
+        raise ValidationError({"branch": _("党员只能登记在村（社区）党支部。")})
+    values = [
+        {
+            "name": row["name"],
+            "name_pinyin": row["name_pinyin"],
+            "name_initials": row["name_initials"],
+            "name_strokes": row["name_strokes"],
+            "gender": row["gender"],
+            "birth_date": row.get("birth_date") or None,
+            "joined_on": row.get("joined_on") or None,
+            "category": row.get("category") or Member.Category.RURAL,
+            "standing": row.get("standing") or Member.Standing.FULL,
+            "group": row.get("group") or "",
+            "phone": row.get("phone") or "",
+        }
+        for row in rows
+    ]
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            _copy_members(branch, values)
+        else:
+            Member.objects.bulk_create([Member(branch=branch, **v) for v in values], batch_size=IMPORT_BATCH_SIZE)
+        audit_record(
+            actor=actor,
+            action="member.import",
+            obj=branch,
+            branch=branch,
+            summary=_("导入党员名册 %(count)d 人") % {"count": len(values)},
+        )
+    return len(values)
+
+
+def _copy_members(branch: Organisation, values: list[dict]) -> None:
+    """PostgreSQL's COPY: several times faster than INSERT for a whole roll. Every column not
+    in ``values`` takes its model default (status active, no login, created now)."""
+    columns = [f for f in Member._meta.concrete_fields if not f.primary_key]
+    fixed = {"branch_id": branch.pk, "created_at": timezone.now(), "user_id": None}
+    sample = values[0] if values else {}
+    for f in columns:
+        if f.attname not in fixed and f.attname not in sample:
+            fixed[f.attname] = f.get_default()
+    names = [f.attname for f in columns]
+    quoted = ", ".join(connection.ops.quote_name(f.column) for f in columns)
+    with connection.cursor() as cursor:
+        copy_sql = f"COPY {connection.ops.quote_name(Member._meta.db_table)} ({quoted}) FROM STDIN"
+        with cursor.cursor.copy(copy_sql) as copy:
+            for row in values:
+                copy.write_row([row[n] if n in row else fixed[n] for n in names])

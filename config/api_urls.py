@@ -1,0 +1,76 @@
+"""The REST API, versioned under /api/v1/, with its OpenAPI schema and documentation pages."""
+
+from django.contrib.auth import authenticate, get_user_model
+from django.urls import include, path
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from rest_framework import routers, serializers
+from rest_framework.authtoken.models import Token
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.throttling import AnonRateThrottle
+from rest_framework.views import APIView
+
+from branches.api import BranchViewSet
+from config.api import ApiError, StrictSerializerMixin
+from ledger.api import EventViewSet, PeriodViewSet, RuleViewSet
+from members.api import MemberViewSet
+from members.models import Member
+
+
+class TokenRequestSerializer(StrictSerializerMixin, serializers.Serializer):
+    username = serializers.CharField(max_length=150, help_text="登录名或手机号码")
+    password = serializers.CharField(max_length=128, style={"input_type": "password"})
+
+
+class TokenSerializer(serializers.Serializer):
+    token = serializers.CharField()
+
+
+class LoginThrottle(AnonRateThrottle):
+    rate = "30/min"
+
+
+class TokenView(APIView):
+    """Exchange a login name (or a member's mobile number) and password for an API token."""
+
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+    throttle_classes = [LoginThrottle]
+
+    @extend_schema(request=TokenRequestSerializer, responses={200: TokenSerializer}, auth=[])
+    def post(self, request):
+        serializer = TokenRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        username = serializer.validated_data["username"].strip()
+        password = serializer.validated_data["password"]
+        user = authenticate(request, username=username, password=password)
+        if user is None:
+            member_users = Member.objects.filter(phone=username, user__isnull=False).values_list(
+                "user__username", flat=True
+            )[:2]
+            if len(member_users) == 1:
+                user = authenticate(request, username=member_users[0], password=password)
+            elif not get_user_model().objects.filter(username=username).exists() and len(member_users) > 1:
+                user = None
+        if user is None or not user.is_active:
+            raise ApiError(status_code=400, code="invalid_credentials", message=_("用户名（或手机号）或密码不正确。"))
+        token, _created = Token.objects.get_or_create(user=user)
+        return Response({"token": token.key})
+
+
+router = routers.DefaultRouter()
+router.register("branches", BranchViewSet, basename="branch")
+router.register("members", MemberViewSet, basename="member")
+router.register("rules", RuleViewSet, basename="rule")
+router.register("periods", PeriodViewSet, basename="period")
+router.register("events", EventViewSet, basename="event")
+
+urlpatterns = [
+    path("v1/auth/token/", TokenView.as_view(), name="api-token"),
+    path("v1/", include(router.urls)),
+    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
+]

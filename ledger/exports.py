@@ -1,0 +1,247 @@
+"""Spreadsheet exports (xlsx, Chinese headers): a branch's quarter, a member's year, and a
+township or county roll-up. Every export starts from the scope functions; every text cell is
+neutralised so a spreadsheet never runs it as a formula. Exports above
+``settings.EXPORT_INLINE_MAX_ROWS`` rows are built by a Celery job (``ledger.tasks``).
+"""
+
+import io
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db.models import Count, IntegerField, OuterRef, Subquery
+from django.http import Http404
+from django.utils.translation import gettext as _
+
+from branches.models import Organisation
+from branches.selectors import branch_scope, descendants, organisation_scope
+from ledger.excel import safe_cell
+from ledger.models import Period
+from ledger.selectors import branch_totals, event_scope, member_totals
+from members.models import Member
+from members.selectors import member_scope
+
+EVENT_HEADERS = [
+    "发生日期",
+    "季度",
+    "党员",
+    "村民小组",
+    "细则编号",
+    "积分细则",
+    "类别",
+    "分值",
+    "调整前分值",
+    "事由",
+    "地点",
+    "来源",
+    "审核状态",
+    "审核意见",
+    "录入人",
+]
+
+
+@dataclass
+class Sheet:
+    title: str
+    headers: list[str]
+    rows: Iterable[list]
+    count: int
+
+
+@dataclass
+class Export:
+    filename: str
+    sheets: list[Sheet]
+
+    @property
+    def rows_total(self) -> int:
+        return sum(sheet.count for sheet in self.sheets)
+
+
+def _event_rows(events) -> Iterable[list]:
+    for e in events.iterator(chunk_size=2000):
+        yield [
+            e.occurred_on,
+            f"{e.period.year}Q{e.period.quarter}",
+            e.member.name,
+            e.member.group,
+            e.rule.code,
+            e.rule.title,
+            e.get_kind_display(),
+            float(e.points),
+            float(e.original_points) if e.original_points is not None else None,
+            e.account,
+            e.place,
+            e.get_source_display(),
+            e.get_status_display(),
+            e.decision_reason,
+            (e.entered_by.get_full_name() or e.entered_by.username) if e.entered_by_id else "",
+        ]
+
+
+def _events(qs):
+    return qs.select_related("member", "rule", "period", "entered_by").order_by("occurred_on", "id")
+
+
+def _int(params: dict, name: str, *, low: int, high: int, required: bool = True) -> int | None:
+    value = params.get(name)
+    if value in (None, "") and not required:
+        return None
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise ValidationError({name: _("请填写正确的数字。")}) from None
+    if not low <= number <= high:
+        raise ValidationError({name: _("请填写正确的数字。")})
+    return number
+
+
+def branch_quarter_export(user, params: dict) -> Export:
+    branch = branch_scope(user).filter(pk=params.get("branch") or 0).first()
+    if branch is None:
+        raise Http404
+    year = _int(params, "year", low=2000, high=2100)
+    quarter = _int(params, "quarter", low=1, high=4)
+    events = _events(event_scope(user).filter(branch=branch, period__year=year, period__quarter=quarter))
+    members = member_totals(member_scope(user).filter(branch=branch), year=year, quarter=quarter).order_by(
+        "name_strokes", "name_pinyin", "id"
+    )
+    period = Period.objects.filter(branch=branch, year=year, quarter=quarter).first()
+    totals = Sheet(
+        title=_("季度汇总"),
+        headers=["党员", "村民小组", "基础积分", "贡献加分", "违规扣分", "本季度合计", "年度累计"],
+        rows=(
+            [m.name, m.group, float(m.base), float(m.bonus), float(m.deduction), float(m.total), float(m.ytd_total)]
+            for m in members
+        ),
+        count=members.count(),
+    )
+    detail = Sheet(title=_("积分明细"), headers=EVENT_HEADERS, rows=_event_rows(events), count=events.count())
+    state = period.get_state_display() if period else _("尚无记录")
+    return Export(filename=f"{branch.name}-{year}年第{quarter}季度-{state}.xlsx", sheets=[totals, detail])
+
+
+def member_year_export(user, params: dict) -> Export:
+    member = member_scope(user).filter(pk=params.get("member") or 0).select_related("branch").first()
+    if member is None:
+        raise Http404
+    year = _int(params, "year", low=2000, high=2100)
+    events = _events(event_scope(user).filter(member=member, period__year=year))
+    return Export(
+        filename=f"{member.name}-{year}年积分.xlsx",
+        sheets=[Sheet(title=_("积分明细"), headers=EVENT_HEADERS, rows=_event_rows(events), count=events.count())],
+    )
+
+
+def rollup_export(user, params: dict) -> Export:
+    """Per-branch totals under a township or county; with ``detail=members`` one row per member."""
+    organisation = organisation_scope(user).filter(pk=params.get("organisation") or 0).first()
+    if organisation is None:
+        raise Http404
+    year = _int(params, "year", low=2000, high=2100)
+    quarter = _int(params, "quarter", low=1, high=4, required=False)
+    branches = branch_scope(user).filter(pk__in=descendants(organisation, level=Organisation.Level.BRANCH))
+    label = f"{year}年" + (f"第{quarter}季度" if quarter else "")
+    sheets = []
+    active_members = (
+        Member.objects.filter(branch=OuterRef("pk"), status=Member.Status.ACTIVE)
+        .order_by()
+        .values("branch")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    rows = (
+        branch_totals(branches, year=year, quarter=quarter)
+        .select_related("parent")
+        .annotate(members_count=Subquery(active_members, output_field=IntegerField()))
+        .order_by("path")
+    )
+
+    def branch_rows():
+        for b in rows:
+            count = b.members_count or 0
+            average = float(b.total) / count if count else 0
+            yield [
+                b.parent.name if b.parent else "",
+                b.name,
+                count,
+                float(b.base),
+                float(b.bonus),
+                float(b.deduction),
+                float(b.total),
+                round(average, 1),
+            ]
+
+    sheets.append(
+        Sheet(
+            title=_("支部汇总"),
+            headers=["乡镇", "支部", "在册党员", "基础积分", "贡献加分", "违规扣分", "合计", "人均"],
+            rows=branch_rows(),
+            count=branches.count(),
+        )
+    )
+    if params.get("detail") == "members":
+        members = (
+            member_totals(member_scope(user).filter(branch__in=branches), year=year, quarter=quarter)
+            .select_related("branch")
+            .order_by("branch__path", "name_strokes", "id")
+        )
+        sheets.append(
+            Sheet(
+                title=_("党员明细"),
+                headers=["支部", "党员", "村民小组", "基础积分", "贡献加分", "违规扣分", "合计"],
+                rows=(
+                    [m.branch.name, m.name, m.group, float(m.base), float(m.bonus), float(m.deduction), float(m.total)]
+                    for m in members.iterator(chunk_size=2000)
+                ),
+                count=members.count(),
+            )
+        )
+    return Export(filename=f"{organisation.name}-{label}积分汇总.xlsx", sheets=sheets)
+
+
+EXPORTS: dict[str, Callable] = {
+    "branch_quarter": branch_quarter_export,
+    "member_year": member_year_export,
+    "rollup": rollup_export,
+}
+
+
+def export_build(user, kind: str, params: dict) -> Export:
+    if kind not in EXPORTS:
+        raise Http404
+    return EXPORTS[kind](user, params)
+
+
+def export_write(export: Export, *, progress: Callable[[int], None] | None = None, every: int = 1000) -> bytes:
+    """Stream the rows into an xlsx (write-only mode: constant memory), neutralising text cells."""
+    import openpyxl
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+
+    workbook = openpyxl.Workbook(write_only=True)
+    done = 0
+    for sheet_def in export.sheets:
+        sheet = workbook.create_sheet(title=str(sheet_def.title)[:31])
+        bold = Font(bold=True)
+        header = []
+        for title in sheet_def.headers:
+            cell = WriteOnlyCell(sheet, value=title)
+            cell.font = bold
+            header.append(cell)
+        sheet.append(header)
+        for row in sheet_def.rows:
+            sheet.append([safe_cell(value) for value in row])
+            done += 1
+            if progress is not None and done % every == 0:
+                progress(done)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    if progress is not None:
+        progress(done)
+    return buffer.getvalue()
+
+
+def export_is_large(export: Export) -> bool:
+    return export.rows_total > settings.EXPORT_INLINE_MAX_ROWS

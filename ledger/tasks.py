@@ -1,0 +1,38 @@
+"""Celery tasks of the ledger: thin, they take ids, load, call a function and store the result."""
+
+from celery import shared_task
+from django.contrib.auth import get_user_model
+from django.core.files.base import ContentFile
+from django.utils import timezone
+
+from ledger.exports import export_build, export_write
+from ledger.models import ExportJob
+
+
+@shared_task(bind=True, max_retries=2, default_retry_delay=10)
+def export_job_run(self, job_id: int) -> None:
+    """Build a large export into its ExportJob, updating the progress every few thousand rows.
+    Safe to retry: a finished job is left alone, an unfinished one is rebuilt from the start."""
+    job = ExportJob.objects.filter(pk=job_id).first()
+    if job is None or job.state == ExportJob.State.DONE:
+        return
+    user = get_user_model().objects.get(pk=job.created_by_id)
+    try:
+        export = export_build(user, job.kind, job.params)
+        ExportJob.objects.filter(pk=job.pk).update(
+            state=ExportJob.State.RUNNING, rows_total=export.rows_total, rows_done=0
+        )
+
+        def progress(done: int) -> None:
+            ExportJob.objects.filter(pk=job.pk).update(rows_done=done)
+
+        content = export_write(export, progress=progress, every=2000)
+    except Exception as exc:
+        ExportJob.objects.filter(pk=job.pk).update(state=ExportJob.State.FAILED, error=str(exc)[:2000])
+        raise
+    job.refresh_from_db()
+    job.file.save(export.filename, ContentFile(content), save=False)
+    job.state = ExportJob.State.DONE
+    job.rows_done = job.rows_total
+    job.finished_at = timezone.now()
+    job.save(update_fields=["file", "state", "rows_done", "finished_at"])
