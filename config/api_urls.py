@@ -17,6 +17,7 @@ from config.api import ApiError, StrictSerializerMixin
 from ledger.api import EventViewSet, PeriodViewSet, RuleViewSet
 from members.api import MemberViewSet
 from members.models import Member
+from reports.api import DocumentViewSet
 
 
 class TokenRequestSerializer(StrictSerializerMixin, serializers.Serializer):
@@ -66,6 +67,7 @@ router.register("members", MemberViewSet, basename="member")
 router.register("rules", RuleViewSet, basename="rule")
 router.register("periods", PeriodViewSet, basename="period")
 router.register("events", EventViewSet, basename="event")
+router.register("documents", DocumentViewSet, basename="document")
 
 urlpatterns = [
     path("v1/auth/token/", TokenView.as_view(), name="api-token"),
