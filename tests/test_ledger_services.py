@@ -465,3 +465,14 @@ def test_every_change_records_who_and_when(world, frozen_today):
     ]
     assert trail[1].reason == "只做了一半" and trail[1].data["original_points"] == "20.0"
     assert all(e.at is not None and e.branch == world.branch_a for e in trail)
+
+
+def test_refusals_speak_the_users_language(world, frozen_today):
+    from django.utils import translation
+
+    with translation.override("en"), pytest.raises(ValidationError) as exc:
+        claim(world, day=datetime.date(2026, 11, 30))
+    assert "today" in messages_of(exc).lower() and "不能" not in messages_of(exc)
+    with translation.override("zh-hant"), pytest.raises(ValidationError) as exc:
+        claim(world, account="")
+    assert "請填寫事由" in messages_of(exc)
