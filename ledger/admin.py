@@ -13,6 +13,9 @@ from ledger.models import (
     Attendance,
     AuditEntry,
     Evidence,
+    ExportJob,
+    IdempotencyKey,
+    ImportBatch,
     Meeting,
     MemberQuarterTotal,
     Period,
@@ -292,3 +295,38 @@ class AttendanceAdmin(ReadOnlyAdmin):
     list_filter = ("status",)
     search_fields = ("member__name", "member__name_initials", "meeting__topic")
     list_select_related = ("meeting", "member")
+
+
+@admin.register(ImportBatch)
+class ImportBatchAdmin(ReadOnlyAdmin):
+    """Spreadsheet uploads: what was previewed and what was written, by whom."""
+
+    list_display = ("created_at", "kind", "branch", "file_name", "state", "created_count", "skipped", "created_by")
+    list_filter = ("kind", "state", ("branch", admin.RelatedOnlyFieldListFilter))
+    list_select_related = ("branch", "created_by")
+    exclude = ("rows",)
+
+
+class OwnRecordsAdmin(ReadOnlyAdmin):
+    """Records that belong to a user rather than a branch: each user sees their own."""
+
+    owner_lookup = "created_by"
+
+    def scope_filter(self, queryset: QuerySet, request, *, write: bool = False) -> QuerySet:
+        if request.user.is_superuser:
+            return queryset
+        return queryset.filter(**{self.owner_lookup: request.user})
+
+
+@admin.register(ExportJob)
+class ExportJobAdmin(OwnRecordsAdmin):
+    list_display = ("created_at", "kind", "state", "rows_done", "rows_total", "created_by")
+    list_filter = ("state", "kind")
+    list_select_related = ("created_by",)
+
+
+@admin.register(IdempotencyKey)
+class IdempotencyKeyAdmin(OwnRecordsAdmin):
+    owner_lookup = "user"
+    list_display = ("created_at", "user", "key", "status_code")
+    list_select_related = ("user",)

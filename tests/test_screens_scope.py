@@ -25,8 +25,13 @@ PUBLIC_NAMES = {
     "feedback_lookup",
     "public_period_pdf",
     "verify_code",
+    # the same blank spreadsheet template for everyone (its example row is the articles' 王学恩)
+    "excel:import-template",
 }
 SEPARATELY_TESTED_PREFIXES = ("admin/", "api/", "i18n/", "static/", "media/")
+# URL arguments that name a kind of file rather than an object: such pages are checked for
+# leaked branch A data like pages without arguments.
+NOT_OBJECTS = {"excel:export-download:kind"}
 # Words only branch A's private data contains (other members' names, the branch name).
 BRANCH_A_MARKERS = ("王学恩", "李秀英", "山岔村")
 
@@ -73,8 +78,24 @@ def branch_a_objects(world, frozen_today):
     batch = report_services.batch_request(
         actor=world.township_officer, organisation=world.township_a, kind="annual", year=2026
     )
+    from ledger.models import ExportJob, ImportBatch
+
+    upload = ImportBatch.objects.create(
+        kind="members",
+        branch=world.branch_a,
+        created_by=world.secretary,
+        file_name="山岔村名册.xlsx",
+        file_hash="0" * 64,
+    )
+    export = ExportJob.objects.create(
+        kind="branch-quarter", params={"branch": world.branch_a.pk}, created_by=world.secretary
+    )
     return {
         # samples for one URL name win over the generic ones
+        "excel:import-preview:pk": upload.pk,
+        "excel:export-job:pk": export.pk,
+        "excel:export-job-file:pk": export.pk,
+        "excel:export-download:kind": "branch-quarter",
         "reports:document:pk": statement.pk,
         "reports:document_download:pk": statement.pk,
         "reports:batch:pk": batch.pk,
@@ -96,6 +117,18 @@ def _photo():
     return photo_with_gps(size=(64, 48))
 
 
+def _text(response) -> str:
+    """What a person could read in the response: an HTML page, or the cells of a spreadsheet."""
+    content = b"".join(response.streaming_content) if response.streaming else response.content
+    if response.get("Content-Type", "").startswith("application/vnd.openxmlformats"):
+        import io
+        import zipfile
+
+        with zipfile.ZipFile(io.BytesIO(content)) as book:
+            return "".join(book.read(n).decode("utf-8") for n in book.namelist() if n.endswith(".xml"))
+    return content.decode("utf-8", errors="replace")
+
+
 def _url(name, entry, samples):
     kwargs = {}
     for key in entry.pattern.converters:
@@ -104,7 +137,8 @@ def _url(name, entry, samples):
             f"URL {name!r} takes {key!r}: add a branch A sample for it to this test"
         )
         kwargs[key] = samples.get(specific, samples.get(key))
-    return reverse(name, kwargs=kwargs), bool(kwargs)
+    has_object = any(f"{name}:{key}" not in NOT_OBJECTS for key in kwargs)
+    return reverse(name, kwargs=kwargs), has_object
 
 
 def test_walker_covers_the_screens():
@@ -127,7 +161,7 @@ def test_no_url_shows_branch_a_to_others(world, branch_a_objects, who):
             if has_object:
                 assert response.status_code in (404, 405), f"{where}: {response.status_code}"
             elif response.status_code == 200:
-                body = response.content.decode()
+                body = _text(response)
                 markers = BRANCH_A_MARKERS if who == "other_secretary" else BRANCH_A_MARKERS[:2]
                 leaked = [m for m in markers if m in body]
                 assert not leaked, f"{where} shows {leaked}"
