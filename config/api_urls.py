@@ -1,6 +1,6 @@
 """The REST API, versioned under /api/v1/, with its OpenAPI schema and documentation pages."""
 
-from django.contrib.auth import authenticate, get_user_model
+from django.contrib.auth import authenticate
 from django.urls import include, path
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
@@ -16,7 +16,6 @@ from branches.api import BranchViewSet
 from config.api import ApiError, StrictSerializerMixin
 from ledger.api import EventViewSet, PeriodViewSet, RuleViewSet
 from members.api import MemberViewSet
-from members.models import Member
 from reports.api import DocumentViewSet
 
 
@@ -46,15 +45,8 @@ class TokenView(APIView):
         serializer.is_valid(raise_exception=True)
         username = serializer.validated_data["username"].strip()
         password = serializer.validated_data["password"]
+        # The authentication backends accept a login name or a member's mobile number.
         user = authenticate(request, username=username, password=password)
-        if user is None:
-            member_users = Member.objects.filter(phone=username, user__isnull=False).values_list(
-                "user__username", flat=True
-            )[:2]
-            if len(member_users) == 1:
-                user = authenticate(request, username=member_users[0], password=password)
-            elif not get_user_model().objects.filter(username=username).exists() and len(member_users) > 1:
-                user = None
         if user is None or not user.is_active:
             raise ApiError(status_code=400, code="invalid_credentials", message=_("用户名（或手机号）或密码不正确。"))
         token, _created = Token.objects.get_or_create(user=user)
