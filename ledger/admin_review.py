@@ -16,7 +16,8 @@ from django.utils.translation import gettext_lazy
 
 from branches.admin_scope import ScopedAdmin
 from branches.selectors import can_decide, can_sign
-from ledger import review_services, selectors, services
+from core import clock
+from ledger import review_services, services
 from ledger.models import Feedback, Kind, Period, PointEvent, ReviewMark
 from ledger.review_selectors import event_history, feedback_queue, period_review, period_review_context
 from ledger.selectors import event_scope, period_scope, quarter_bounds, rule_scope, rules_for_branch
@@ -99,11 +100,11 @@ class PeriodReviewMixin:
             "kinds": Kind.choices,
             "writable": writable,
             "can_sign": writable and can_sign(request.user, period.branch),
-            "deduction_date": min(end, selectors.today()).isoformat(),
+            "deduction_date": min(end, clock.today()).isoformat(),
             "window_days": period.branch.posting_window_days,
             "posting_open": period.state == Period.State.POSTED
             and period.posting_ends_on is not None
-            and selectors.today() <= period.posting_ends_on,
+            and clock.today() <= period.posting_ends_on,
             **extra,
         }
         return TemplateResponse(request, "admin/ledger/period/review.html", context)
@@ -340,7 +341,7 @@ class FeedbackAdmin(ScopedAdmin):
             "deduction_rules": list(rules_for_branch(feedback.branch, kind=Kind.DEDUCTION).order_by("code"))
             if writable
             else [],
-            "deduction_date": selectors.today().isoformat(),
+            "deduction_date": clock.today().isoformat(),
         }
         return TemplateResponse(request, "admin/ledger/feedback/answer.html", context)
 

@@ -20,11 +20,12 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from branches.selectors import branch_scope, organisation_scope
+from core import clock
 from ledger.excel import ImportFileError
 from ledger.exports import export_build, export_is_large, export_write
 from ledger.imports import import_confirm, import_preview, import_template
 from ledger.models import ExportJob, ImportBatch
-from ledger.selectors import quarter_of, today
+from ledger.selectors import quarter_of
 from ledger.tasks import export_job_run
 from members.selectors import member_scope
 
@@ -173,7 +174,7 @@ def export_index(request):
     branches = branch_scope(request.user).order_by("path")
     if not branches.exists():
         raise Http404
-    day = today()
+    day = clock.today()
     return render(
         request,
         "excel/export_index.html",

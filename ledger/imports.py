@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 
 from branches.models import Organisation
 from branches.selectors import branch_scope
+from core import clock
 from ledger import services
 from ledger.excel import (
     CellError,
@@ -36,7 +37,7 @@ from ledger.excel import (
     read_table,
 )
 from ledger.models import ImportBatch, Kind, Period, PointEvent
-from ledger.selectors import quarter_of, rules_for_branch, today
+from ledger.selectors import quarter_of, rules_for_branch
 from members.models import Member
 from members.names import name_keys, normalise_name
 from members.services import members_import
@@ -146,7 +147,7 @@ def _preview_members(branch: Organisation, table_rows, problems: _Problems) -> t
     )
     gender_missing = _("请填写性别（男或女）。")
     future = _("日期不能晚于今天。")
-    this_day = today()
+    this_day = clock.today()
     for number, values in table_rows:
         ok = True
         out: dict = {"row": number}
@@ -254,8 +255,8 @@ def _preview_claims(branch: Organisation, table_rows, problems: _Problems) -> tu
             ok = False
         try:
             occurred_on = parse_date(values.get("occurred_on"), required=True)
-            if occurred_on > today():
-                raise CellError(_("发生日期不能晚于今天（%(today)s）。") % {"today": today().isoformat()})
+            if occurred_on > clock.today():
+                raise CellError(_("发生日期不能晚于今天（%(today)s）。") % {"today": clock.today().isoformat()})
             if (occurred_on.year, quarter_of(occurred_on)) in frozen:
                 raise CellError(
                     _("%(year)d年第%(quarter)d季度已由书记签字封存，不能再录入。")
@@ -431,7 +432,7 @@ def import_confirm(
                 created = _claims_write(actor, batch, choices, problems)
             batch.state = ImportBatch.State.DONE
             batch.created_count = created
-            batch.confirmed_at = timezone.now()
+            batch.confirmed_at = clock.now()
             batch.save(update_fields=["state", "created_count", "confirmed_at"])
             services.audit_record(
                 actor=actor,

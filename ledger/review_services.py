@@ -12,12 +12,12 @@ import secrets
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from branches.models import Organisation
 from branches.selectors import can_decide
-from ledger import selectors, services
+from core import clock
+from ledger import services
 from ledger.models import Feedback, Period, PointEvent, ReviewMark, ScoringRule
 from members.models import Member
 
@@ -40,7 +40,7 @@ def _posting_open(period: Period) -> bool:
     return (
         period.state == Period.State.POSTED
         and period.posting_ends_on is not None
-        and selectors.today() <= period.posting_ends_on
+        and clock.today() <= period.posting_ends_on
     )
 
 
@@ -207,7 +207,7 @@ def feedback_resolve(*, actor: AbstractBaseUser, feedback: Feedback, resolution:
     feedback.resolution = resolution
     feedback.note = note
     feedback.resolved_by = actor
-    feedback.resolved_at = timezone.now()
+    feedback.resolved_at = clock.now()
     feedback.save(update_fields=["resolution", "note", "resolved_by", "resolved_at"])
     services.audit_record(
         actor=actor,

@@ -8,18 +8,14 @@ from decimal import Decimal
 
 from django.db.models import DecimalField, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
-from django.utils import timezone
 
 from branches.models import Organisation
 from branches.selectors import ancestors, branch_scope
+from core import clock
 from ledger.models import Kind, MemberQuarterTotal, Period, PointEvent, ScoringRule
 from members.models import Member
 
 ZERO = Decimal("0.0")
-
-
-def today() -> datetime.date:
-    return timezone.localdate()
 
 
 def quarter_of(day: datetime.date) -> int:
@@ -99,7 +95,7 @@ def rule_usage(
 
 
 def current_period(branch: Organisation) -> Period | None:
-    day = today()
+    day = clock.today()
     return Period.objects.filter(branch=branch, year=day.year, quarter=quarter_of(day)).first()
 
 

@@ -16,11 +16,11 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, models, transaction
 from django.db.models import F
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from branches.models import Organisation
 from branches.selectors import branch_scope, can_decide, can_sign
+from core import clock
 from ledger.images import evidence_prepare
 from ledger.models import (
     Attendance,
@@ -39,7 +39,6 @@ from ledger.selectors import (
     quarter_of,
     rule_usage,
     rules_for_branch,
-    today,
 )
 from members.models import Member
 
@@ -219,8 +218,8 @@ def _event_create(
         errors["rule"] = _("“%(rule)s”不是本支部适用的积分细则。") % {"rule": rule.title}
     if not isinstance(occurred_on, datetime.date):
         errors["occurred_on"] = _("请填写发生日期。")
-    elif occurred_on > today():
-        errors["occurred_on"] = _("发生日期不能晚于今天（%(today)s）。") % {"today": today().isoformat()}
+    elif occurred_on > clock.today():
+        errors["occurred_on"] = _("发生日期不能晚于今天（%(today)s）。") % {"today": clock.today().isoformat()}
     try:
         account = _clean_text(account, field="account", required_message=_("请填写事由：何时、何地、做了什么。"))
     except ValidationError as exc:
@@ -421,7 +420,7 @@ def _decide(event: PointEvent, *, actor: AbstractBaseUser, status: str, reason: 
     event.status = status
     event.decision_reason = reason
     event.decided_by = actor
-    event.decided_at = timezone.now()
+    event.decided_at = clock.now()
 
 
 @transaction.atomic
@@ -542,7 +541,7 @@ def event_correct(
         actor=actor,
         member=original.member,
         rule=original.rule,
-        occurred_on=occurred_on or today(),
+        occurred_on=occurred_on or clock.today(),
         account=_("更正 %(period)s 条目 #%(id)s（%(old)s → %(new)s）：%(reason)s")
         % {
             "period": original.period.label,
@@ -581,7 +580,7 @@ def period_start_review(*, actor: AbstractBaseUser, period: Period) -> Period:
             }
         )
     period.state = Period.State.REVIEW
-    period.review_started_at = timezone.now()
+    period.review_started_at = clock.now()
     period.review_started_by = actor
     period.save()
     audit_record(
@@ -603,7 +602,7 @@ def period_sign(*, actor: AbstractBaseUser, period: Period, on: datetime.date | 
     if period.state not in (Period.State.OPEN, Period.State.REVIEW):
         raise ValidationError({"__all__": _("%(period)s已经签字，不能重复签字。") % {"period": period.label}})
     _start, end = quarter_bounds(period.year, period.quarter)
-    if (on or today()) <= end:
+    if (on or clock.today()) <= end:
         raise ValidationError(
             {
                 "__all__": _("%(period)s到 %(end)s 才结束，季度结束后才能签字。")
@@ -637,7 +636,7 @@ def period_sign(*, actor: AbstractBaseUser, period: Period, on: datetime.date | 
     period.content_hash = period_content_hash(period)
     period.state = Period.State.SIGNED
     period.signed_by = actor
-    period.signed_at = timezone.now()
+    period.signed_at = clock.now()
     if period.review_started_at is None:
         period.review_started_at = period.signed_at
         period.review_started_by = actor
@@ -678,8 +677,8 @@ def period_post(*, actor: AbstractBaseUser, period: Period, window_days: int | N
     if not 1 <= int(days) <= 30:
         raise ValidationError({"window_days": _("公示期应为 1 到 30 天。")})
     period.state = Period.State.POSTED
-    period.posted_at = timezone.now()
-    period.posting_ends_on = today() + datetime.timedelta(days=int(days))
+    period.posted_at = clock.now()
+    period.posting_ends_on = clock.today() + datetime.timedelta(days=int(days))
     period.save()
     audit_record(
         actor=actor,
@@ -700,7 +699,7 @@ def period_finalise(*, actor: AbstractBaseUser | None, period: Period) -> Period
         _require_write(actor, period.branch)
     if period.state != Period.State.POSTED:
         raise ValidationError({"__all__": _("只有公示中的季度才能定稿。")})
-    if period.posting_ends_on and today() <= period.posting_ends_on:
+    if period.posting_ends_on and clock.today() <= period.posting_ends_on:
         raise ValidationError(
             {"__all__": _("公示期到 %(end)s 结束，结束后才能定稿。") % {"end": period.posting_ends_on.isoformat()}}
         )
@@ -713,7 +712,7 @@ def period_finalise(*, actor: AbstractBaseUser | None, period: Period) -> Period
             }
         )
     period.state = Period.State.FINAL
-    period.finalised_at = timezone.now()
+    period.finalised_at = clock.now()
     period.save()
     audit_record(
         actor=actor,
@@ -736,7 +735,7 @@ def base_points_grant(
     actor = actor or system_user()
     if actor.username != SYSTEM_USERNAME:
         _require_write(actor, branch)
-    day = on or (today() if today().year == year else datetime.date(year, 1, 1))
+    day = on or (clock.today() if clock.today().year == year else datetime.date(year, 1, 1))
     if day.year != year:
         raise ValidationError({"on": _("基础积分的日期必须在 %(year)d 年内。") % {"year": year}})
     rules = list(rules_for_branch(branch, kind=Kind.BASE).order_by("code"))
@@ -863,8 +862,8 @@ def meeting_record(
         errors["topic"] = [_("内容太长，请控制在 %(max)d 字以内。") % {"max": 200}]
     if not isinstance(held_on, datetime.date):
         errors["held_on"] = [_("请填写召开日期。")]
-    elif held_on > today():
-        errors["held_on"] = [_("召开日期不能晚于今天（%(today)s）。") % {"today": today().isoformat()}]
+    elif held_on > clock.today():
+        errors["held_on"] = [_("召开日期不能晚于今天（%(today)s）。") % {"today": clock.today().isoformat()}]
     applicable = rules_for_branch(branch)
     if attendance_rule.kind == Kind.DEDUCTION or not applicable.filter(pk=attendance_rule.pk).exists():
         errors["attendance_rule"] = [_("请选择本支部适用的加分细则。")]

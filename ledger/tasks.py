@@ -3,8 +3,8 @@
 from celery import shared_task
 from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
-from django.utils import timezone
 
+from core import clock
 from ledger.exports import export_build, export_write
 from ledger.models import ExportJob
 
@@ -34,5 +34,5 @@ def export_job_run(self, job_id: int) -> None:
     job.file.save(export.filename, ContentFile(content), save=False)
     job.state = ExportJob.State.DONE
     job.rows_done = job.rows_total
-    job.finished_at = timezone.now()
+    job.finished_at = clock.now()
     job.save(update_fields=["file", "state", "rows_done", "finished_at"])

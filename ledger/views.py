@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from branches.selectors import branch_scope, can_decide
+from core import clock
 from ledger import selectors, services
 from ledger.forms import (
     ClaimForm,
@@ -38,7 +39,7 @@ def _branch(request: HttpRequest, branch_id: int, *, write: bool = False):
 
 
 def _quarter_context(branch) -> dict:
-    day = selectors.today()
+    day = clock.today()
     year, quarter = day.year, selectors.quarter_of(day)
     period = selectors.current_period(branch)
     _start, end = selectors.quarter_bounds(year, quarter)
@@ -59,7 +60,7 @@ def _members_listing(branch, params) -> tuple[MemberSearchForm, list[Member], di
     form.is_valid()
     query = form.cleaned_data.get("q") or ""
     sort = form.cleaned_data.get("sort") or "strokes"
-    day = selectors.today()
+    day = clock.today()
     members = Member.objects.filter(branch=branch, status=Member.Status.ACTIVE)
     members = selectors.member_totals(member_search(members, query), year=day.year, quarter=selectors.quarter_of(day))
     order = {
@@ -179,7 +180,7 @@ def _rule_info(request, branch, member) -> HttpResponse:
     rule = selectors.rules_for_branch(branch).filter(pk=_int(request.GET.get("rule"))).first()
     usage = None
     if rule is not None and member is not None:
-        day = selectors.today()
+        day = clock.today()
         usage = selectors.rule_usage(member=member, rule=rule, year=day.year, quarter=selectors.quarter_of(day))
     return render(
         request,
@@ -224,7 +225,7 @@ def claim_create(request: HttpRequest, branch_id: int) -> HttpResponse:
             context=context,
         )
     member = Member.objects.filter(branch=branch, pk=_int(request.GET.get("member"))).first()
-    form = _new_form(ClaimForm, request, initial={"member": member, "occurred_on": selectors.today()}, branch=branch)
+    form = _new_form(ClaimForm, request, initial={"member": member, "occurred_on": clock.today()}, branch=branch)
     return render(request, "ledger/claim_form.html", {**context, "form": form})
 
 
@@ -263,9 +264,7 @@ def deduction_create(request: HttpRequest, branch_id: int) -> HttpResponse:
             context=context,
         )
     member = Member.objects.filter(branch=branch, pk=_int(request.GET.get("member"))).first()
-    form = _new_form(
-        DeductionForm, request, initial={"member": member, "occurred_on": selectors.today()}, branch=branch
-    )
+    form = _new_form(DeductionForm, request, initial={"member": member, "occurred_on": clock.today()}, branch=branch)
     return render(request, "ledger/deduction_form.html", {**context, "form": form})
 
 
@@ -302,7 +301,7 @@ def group_activity_create(request: HttpRequest, branch_id: int) -> HttpResponse:
             template="ledger/group_form.html",
             context=context,
         )
-    form = _new_form(GroupActivityForm, request, initial={"occurred_on": selectors.today()}, branch=branch)
+    form = _new_form(GroupActivityForm, request, initial={"occurred_on": clock.today()}, branch=branch)
     return render(request, "ledger/group_form.html", {**context, "form": form})
 
 
@@ -370,7 +369,7 @@ def meeting_create(request: HttpRequest, branch_id: int) -> HttpResponse:
         "attendance_rule": next((r for r in bonus if "三会一课" in r.title), None),
         "absence_rule": next((r for r in deduction if "缺席" in r.title), None),
     }
-    form = _new_form(MeetingForm, request, initial={"held_on": selectors.today(), **rules}, branch=branch)
+    form = _new_form(MeetingForm, request, initial={"held_on": clock.today(), **rules}, branch=branch)
     return render(request, "ledger/meeting_form.html", {**context, "form": form})
 
 
@@ -390,7 +389,7 @@ def meeting_detail(request: HttpRequest, branch_id: int, meeting_id: int) -> Htt
 @login_required
 def overview(request: HttpRequest) -> HttpResponse:
     """Township and county officers: every branch below them, read-only."""
-    day = selectors.today()
+    day = clock.today()
     year, quarter = day.year, selectors.quarter_of(day)
     in_quarter = Q(events__period__year=year, events__period__quarter=quarter)
     branches = (
@@ -483,14 +482,14 @@ def my_declare(request: HttpRequest) -> HttpResponse:
             template="ledger/claim_form.html",
             context=context,
         )
-    form = _new_form(ClaimForm, request, initial={"occurred_on": selectors.today()}, branch=branch, for_self=True)
+    form = _new_form(ClaimForm, request, initial={"occurred_on": clock.today()}, branch=branch, for_self=True)
     return render(request, "ledger/claim_form.html", {**context, "form": form})
 
 
 def _account(request, member: Member, *, branch, template: str) -> HttpResponse:
     """Every event of the year by quarter, with status, rule and reviewer's reason, and how the
     total is made up. A fixed number of queries whatever the number of events."""
-    day = selectors.today()
+    day = clock.today()
     years = sorted({day.year, *member.events.dates("occurred_on", "year").values_list("occurred_on__year", flat=True)})
     year = _int(request.GET.get("year")) or day.year
     if year not in years:

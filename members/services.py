@@ -3,11 +3,11 @@
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from branches.models import Organisation
 from branches.selectors import branch_scope
+from core import clock
 from ledger.services import audit_record
 from members.models import Member
 from members.names import initials_key, normalise_name, pinyin_key, stroke_key
@@ -142,7 +142,7 @@ def _copy_members(branch: Organisation, values: list[dict]) -> None:
     """PostgreSQL's COPY: several times faster than INSERT for a whole roll. Every column not
     in ``values`` takes its model default (status active, no login, created now)."""
     columns = [f for f in Member._meta.concrete_fields if not f.primary_key]
-    fixed = {"branch_id": branch.pk, "created_at": timezone.now(), "user_id": None}
+    fixed = {"branch_id": branch.pk, "created_at": clock.now(), "user_id": None}
     sample = values[0] if values else {}
     for f in columns:
         if f.attname not in fixed and f.attname not in sample:

@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from branches.models import Organisation
 from branches.selectors import organisation_scope
-from ledger import selectors as ledger_selectors
+from core import clock
 from members.selectors import member_scope
 from reports.models import DocumentKind, Order, Orientation, Paper
 
@@ -36,7 +36,7 @@ class DocumentRequestForm(forms.Form):
         self.fields["member"].queryset = (
             member_scope(user).select_related("branch").order_by("branch__path", "name_strokes")
         )
-        self.fields["year"].initial = ledger_selectors.today().year
+        self.fields["year"].initial = clock.today().year
 
     def clean(self):
         data = super().clean()
@@ -71,4 +71,4 @@ class BatchRequestForm(forms.Form):
         self.fields["organisation"].queryset = (
             organisation_scope(user).exclude(level=Organisation.Level.BRANCH).order_by("path")
         )
-        self.fields["year"].initial = ledger_selectors.today().year
+        self.fields["year"].initial = clock.today().year

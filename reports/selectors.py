@@ -12,11 +12,13 @@ from decimal import Decimal
 from django.conf import settings
 from django.db.models import Count, Max, Q, QuerySet
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from branches.models import Organisation
 from branches.selectors import descendants, organisation_scope
+from core import clock
 from ledger.models import Kind, Period, PointEvent
 from ledger.selectors import ZERO, branch_totals, member_totals, period_content_hash, period_find_by_code
 from members.models import Member
@@ -192,7 +194,8 @@ def posting_context(period: Period, *, order: str = Order.STROKES) -> dict:
         row.items = [i for i in items.get(row.member_id, []) if i.kind != Kind.BASE]
     window_days = branch.posting_window_days
     window_end = period.posting_ends_on or (
-        (period.signed_at or datetime.datetime.now()).date() + datetime.timedelta(days=window_days)
+        (timezone.localdate(period.signed_at) if period.signed_at else clock.today())
+        + datetime.timedelta(days=window_days)
     )
     signer = period.signed_by
     return {

@@ -20,12 +20,12 @@ from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Max
 from django.template.loader import render_to_string
-from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 from branches.models import Organisation, RoleAssignment
 from branches.selectors import branch_scope, descendants, organisation_scope
+from core import clock
 from ledger import selectors as ledger_selectors
 from ledger.models import Period, PointEvent
 from members.models import Member
@@ -327,7 +327,7 @@ def document_render(*, document_id: int) -> Document:
         if document.status == JobStatus.DONE:
             return document
         document.status = JobStatus.RUNNING
-        document.started_at = timezone.now()
+        document.started_at = clock.now()
         document.attempts += 1
         document.error = ""
         document.save(update_fields=["status", "started_at", "attempts", "error"])
@@ -357,12 +357,12 @@ def document_render(*, document_id: int) -> Document:
             document.sha256 = hashlib.sha256(pdf).hexdigest()
             document.pages = pages
             document.status = JobStatus.DONE
-            document.finished_at = timezone.now()
+            document.finished_at = clock.now()
             document.duration_ms = int((time.monotonic() - started) * 1000)
             document.save()
     except Exception as exc:
         Document.objects.filter(pk=document_id).exclude(status=JobStatus.DONE).update(
-            status=JobStatus.FAILED, error=f"{exc.__class__.__name__}: {exc}"[:2000], finished_at=timezone.now()
+            status=JobStatus.FAILED, error=f"{exc.__class__.__name__}: {exc}"[:2000], finished_at=clock.now()
         )
         raise
     batch_ids = list(document.batches.values_list("pk", flat=True))
@@ -493,7 +493,7 @@ def batch_combine(*, batch_id: int) -> Batch:
         batch.status = JobStatus.DONE if not batch.failed else JobStatus.FAILED
         if batch.failed:
             batch.error = _("%(n)d 个支部生成失败，其余已合并。") % {"n": batch.failed}
-        batch.finished_at = timezone.now()
+        batch.finished_at = clock.now()
         batch.duration_ms = int((batch.finished_at - batch.requested_at).total_seconds() * 1000)
         batch.save()
     logger.info("batch %s combined %d documents in %.1fs", batch_id, len(documents), time.monotonic() - started)
@@ -510,7 +510,7 @@ def quarter_end_remind(*, on: datetime.date | None = None) -> int:
 
     Recorded as a Notification (shown on their screens), once per secretary and quarter.
     """
-    day = on or ledger_selectors.today()
+    day = on or clock.today()
     quarter = (day.month - 1) // 3 + 1
     _start, last_day = ledger_selectors.quarter_bounds(day.year, quarter)
     if (last_day - day).days >= REMINDER_DAYS:
@@ -547,7 +547,7 @@ def posting_windows_close() -> int:
     from ledger.services import period_finalise
 
     closed = 0
-    for period in Period.objects.filter(state=Period.State.POSTED, posting_ends_on__lt=ledger_selectors.today()):
+    for period in Period.objects.filter(state=Period.State.POSTED, posting_ends_on__lt=clock.today()):
         try:
             period_finalise(actor=None, period=period)
             closed += 1
@@ -560,7 +560,7 @@ def base_points_new_year(*, year: int | None = None) -> int:
     """Grant the year's base points in every branch (idempotent: granted entries are skipped)."""
     from ledger.services import base_points_grant
 
-    year = year or ledger_selectors.today().year
+    year = year or clock.today().year
     granted = 0
     for branch in Organisation.objects.filter(level=Organisation.Level.BRANCH):
         try:

@@ -19,6 +19,9 @@ import tempfile
 import time
 from decimal import Decimal
 from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import time_machine
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -47,10 +50,10 @@ def build(
     *, township, admin, rules, branches: int, members: int, rng: random.Random, name: str = "村", code: str = "v"
 ):
     """Branches with members and a quarter (2026 Q3) of approved entries, signed."""
-    from django.utils import timezone
 
     from branches.models import Organisation
     from branches.services import organisation_create
+    from core import clock
     from ledger import services as ledger
     from ledger.models import Period, PointEvent
     from members.models import Member
@@ -59,7 +62,7 @@ def build(
     surnames = "王李张刘陈杨赵黄周吴徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
     given = "学恩建国秀英海燕振华桂兰国强玉珍长生春花志刚丽娟德明凤英彩霞冬梅瑞芳红梅小红爱华淑珍"
     groups = ["第一村民组", "第二村民组", "第三村民组", "第四村民组", "第五村民组"]
-    now = timezone.now()
+    now = clock.now()
     signed = []
     for b in range(branches):
         branch = organisation_create(
@@ -119,15 +122,14 @@ def main() -> None:
 
     from django.contrib.auth import get_user_model
 
-    import ledger.selectors
-    import ledger.services
     from branches.models import Organisation
     from branches.services import organisation_create
     from ledger.models import Kind, ScoringRule
     from reports import services
     from reports.models import Document
 
-    ledger.selectors.today = ledger.services.today = lambda: datetime.date(2026, 11, 23)
+    # A fixed, ordinary day (the clock is read through core.clock, which time-machine moves).
+    time_machine.travel(datetime.datetime(2026, 11, 23, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))).start()
     # Sign without producing postings: the batch below is what we time.
     services.posting_after_sign = lambda **kwargs: None
 

@@ -6,7 +6,7 @@ set -euo pipefail
 
 PACKAGES=(fonts-noto-cjk libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 poppler-utils gettext)
 if [[ "${1:-}" == "--test" ]]; then
-    PACKAGES+=(chromium chromium-driver docker-compose)
+    PACKAGES+=(chromium chromium-driver docker-compose faketime)
 fi
 
 missing=()

@@ -8,9 +8,11 @@
 """
 
 import datetime
+import zoneinfo
 from types import SimpleNamespace
 
 import pytest
+import time_machine
 from django.contrib.auth.models import AnonymousUser
 from django.db import connections
 
@@ -82,24 +84,33 @@ def world(db):
     )
 
 
+VILLAGE_TZ = zoneinfo.ZoneInfo("Asia/Shanghai")
+
+
+def village_time(day: datetime.date, hour: int = 10, minute: int = 0, second: int = 0) -> datetime.datetime:
+    """A moment on ``day`` in the villages' time zone (mid-morning unless told)."""
+    return datetime.datetime(day.year, day.month, day.day, hour, minute, second, tzinfo=VILLAGE_TZ)
+
+
 @pytest.fixture
-def frozen_today(monkeypatch):
-    """Pin 'today' for the ledger (quarter arithmetic) to a fixed date; returns a setter."""
-    import ledger.selectors
+def frozen_today():
+    """Pin the clock to mid-morning of 2026-11-23 in Asia/Shanghai; returns a setter for another day.
 
+    Time is moved with time-machine, so ``core.clock``, Django's ``timezone.now()`` and the
+    ``auto_now`` fields all agree, in every module and thread. The clock keeps ticking from the
+    pinned moment, so timeouts and waits in the tests still elapse.
+    """
     state = {"day": datetime.date(2026, 11, 23)}
+    traveller = time_machine.travel(village_time(state["day"]), tick=True)
+    coordinates = traveller.start()
 
-    def _today():
-        return state["day"]
-
-    monkeypatch.setattr(ledger.selectors, "today", _today)
-    monkeypatch.setattr("ledger.services.today", _today)
-
-    def set_day(day: datetime.date):
+    def set_day(day: datetime.date, **at):
         state["day"] = day
+        coordinates.move_to(village_time(day, **at))
 
     set_day.day = state
-    return set_day
+    yield set_day
+    traveller.stop()
 
 
 def _db_kind(request) -> str | None:

@@ -17,8 +17,9 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from branches.models import Organisation
+from core import clock
 from ledger.models import Kind
-from ledger.selectors import quarter_bounds, quarter_of, rule_usage, rules_for_branch, today
+from ledger.selectors import quarter_bounds, quarter_of, rule_usage, rules_for_branch
 from members.models import Member
 
 NEW_MEMBERS = [
@@ -62,7 +63,7 @@ class Command(BaseCommand):
             raise CommandError("the branch needs a few members, and another branch one")
         folder = Path(out)
         folder.mkdir(parents=True, exist_ok=True)
-        day = today()
+        day = clock.today()
         start, _end = quarter_bounds(day.year, quarter_of(day))
         dates = [start.replace(day=min(start.day + n, 28)) for n in range(0, 40, 6) if start.replace(day=1) <= day]
         dates = [d for d in dates if d <= day] or [day]

@@ -17,9 +17,10 @@ from django.db import transaction
 
 from branches.models import Organisation, RoleAssignment
 from branches.services import organisation_create, role_assign
+from core import clock
 from ledger import review_services, services
 from ledger.models import Kind, Period, PointEvent, ScoringRule
-from ledger.selectors import quarter_bounds, quarter_of, today
+from ledger.selectors import quarter_bounds, quarter_of
 from members.models import Member
 from members.services import member_create
 
@@ -243,7 +244,7 @@ class Command(BaseCommand):
                     category = Member.Category.RETIRED
                 elif rng.random() < 0.12:
                     category = Member.Category.MIGRANT
-                today_ = today()
+                today_ = clock.today()
                 members[code].append(
                     member_create(
                         actor=None,
@@ -264,7 +265,7 @@ class Command(BaseCommand):
         members["shancha"][1].save(update_fields=["user"])
 
         rules = {rule.code: rule for rule in ScoringRule.objects.all()}
-        quarters = recent_quarters(today())
+        quarters = recent_quarters(clock.today())
         for code, branch in branches.items():
             self._fill_branch(
                 rng, branch, members[code], rules, deciders[code], quarters, member_user if code == "shancha" else None
@@ -291,7 +292,7 @@ class Command(BaseCommand):
                 branch=branch, period=posted, member=members[0], body="王学恩理发只理到八月，九月没理，20分多了"
             )
             # The window closed yesterday: the quarter can be finalised once the objection is answered.
-            Period.objects.filter(pk=posted.pk).update(posting_ends_on=today() - datetime.timedelta(days=1))
+            Period.objects.filter(pk=posted.pk).update(posting_ends_on=clock.today() - datetime.timedelta(days=1))
 
     # ------------------------------------------------------------------------------------------
     def _fill_branch(self, rng, branch, members, rules, deciders, quarters, member_user) -> None:
@@ -300,7 +301,7 @@ class Command(BaseCommand):
         signed_events: list[PointEvent] = []
         for position, (year, quarter) in enumerate(quarters):
             start, end = quarter_bounds(year, quarter)
-            last_day = min(end, today())
+            last_day = min(end, clock.today())
             is_current = position == len(quarters) - 1
             if year not in granted_years:
                 services.base_points_grant(
@@ -330,7 +331,7 @@ class Command(BaseCommand):
                             actor=secretary,
                             member=member,
                             rule=rules["A01"],
-                            occurred_on=min(end, today()),
+                            occurred_on=min(end, clock.today()),
                             account="责任区一个季度保持干净，经村民小组长确认",
                             place=member.group or "村内",
                             member_declared=member.user_id is not None,
@@ -349,7 +350,7 @@ class Command(BaseCommand):
                     )
             if quarter == 1:  # the snow of January: one event per participant
                 snow_day = datetime.date(year, 1, 20)
-                if snow_day <= today():
+                if snow_day <= clock.today():
                     for member in rng.sample(members, k=min(12, len(members))):
                         entries.append(
                             services.claim_record(

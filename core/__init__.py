@@ -1,0 +1,1 @@
+"""The shared kernel every app may import: the clock and the few helpers all rooms use."""
