@@ -19,3 +19,8 @@ def now() -> datetime.datetime:
 def today() -> datetime.date:
     """Today's date where the villages are (the configured time zone)."""
     return timezone.localdate()
+
+
+def local_date(moment: datetime.datetime) -> datetime.date:
+    """The village date of a stored moment (a signature at 16:30 UTC is the next day there)."""
+    return timezone.localdate(moment)

@@ -5,9 +5,10 @@ becomes a cache key, so no address is stored in the clear.
 """
 
 import hashlib
-import time
 
 from django.core.cache import cache
+
+from core import clock
 
 
 def client_address(request) -> str:
@@ -18,7 +19,7 @@ def client_address(request) -> str:
 def rate_limit_hit(*, scope: str, request, limit: int, window_seconds: int) -> bool:
     """Count one request; True when this client has gone over ``limit`` in the current window."""
     digest = hashlib.sha256(client_address(request).encode()).hexdigest()[:24]
-    key = f"ratelimit:{scope}:{digest}:{int(time.time() // window_seconds)}"
+    key = f"ratelimit:{scope}:{digest}:{int(clock.now().timestamp() // window_seconds)}"
     cache.add(key, 0, timeout=window_seconds)
     try:
         count = cache.incr(key)

@@ -12,7 +12,6 @@ from decimal import Decimal
 from django.conf import settings
 from django.db.models import Count, Max, Q, QuerySet
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -194,7 +193,7 @@ def posting_context(period: Period, *, order: str = Order.STROKES) -> dict:
         row.items = [i for i in items.get(row.member_id, []) if i.kind != Kind.BASE]
     window_days = branch.posting_window_days
     window_end = period.posting_ends_on or (
-        (timezone.localdate(period.signed_at) if period.signed_at else clock.today())
+        (clock.local_date(period.signed_at) if period.signed_at else clock.today())
         + datetime.timedelta(days=window_days)
     )
     signer = period.signed_by

@@ -8,7 +8,6 @@
 """
 
 import datetime
-import zoneinfo
 from types import SimpleNamespace
 
 import pytest
@@ -20,6 +19,7 @@ from branches.models import RoleAssignment
 from ledger import triggers
 from ledger.models import Kind
 from tests import factories
+from tests.timetravel import village_time
 
 Role = RoleAssignment.Role
 
@@ -82,14 +82,6 @@ def world(db):
         yang=yang,
         rules=rules,
     )
-
-
-VILLAGE_TZ = zoneinfo.ZoneInfo("Asia/Shanghai")
-
-
-def village_time(day: datetime.date, hour: int = 10, minute: int = 0, second: int = 0) -> datetime.datetime:
-    """A moment on ``day`` in the villages' time zone (mid-morning unless told)."""
-    return datetime.datetime(day.year, day.month, day.day, hour, minute, second, tzinfo=VILLAGE_TZ)
 
 
 @pytest.fixture
