@@ -210,9 +210,6 @@ class PointEventAdmin(ScopedAdmin):
     def history(self, obj):
         return event_history_table(obj)
 
-    def has_view_permission(self, request, obj=None):
-        return super().has_view_permission(request, obj)
-
     @admin.action(description=_("审核通过所选条目"))
     def approve(self, request, queryset):
         done, refusals = services.events_decide_bulk(

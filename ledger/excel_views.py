@@ -4,17 +4,15 @@ Thin: they check who is asking (scope), call ledger.imports / ledger.exports and
 """
 
 import contextlib
-import functools
 
 from django import forms
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.views import redirect_to_login
+from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
@@ -30,22 +28,6 @@ from ledger.tasks import export_job_run
 from members.selectors import member_scope
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def login_required(view):
-    """Anonymous visitors go to the site's login page (the admin's until the site has one)."""
-
-    @functools.wraps(view)
-    def wrapper(request, *args, **kwargs):
-        if request.user.is_authenticated:
-            return view(request, *args, **kwargs)
-        try:
-            login_url = reverse(settings.LOGIN_URL)
-        except NoReverseMatch:
-            login_url = reverse("admin:login")
-        return redirect_to_login(request.get_full_path(), login_url)
-
-    return wrapper
 
 
 PREVIEW_ROWS_SHOWN = 200
