@@ -317,9 +317,10 @@ class OwnRecordsAdmin(ReadOnlyAdmin):
 
 @admin.register(ExportJob)
 class ExportJobAdmin(OwnRecordsAdmin):
-    list_display = ("created_at", "kind", "state", "rows_done", "rows_total", "created_by")
-    list_filter = ("state", "kind")
-    list_select_related = ("created_by",)
+    list_display = ("requested_at", "kind", "status", "rows_done", "rows_total", "requested_by")
+    list_filter = ("status", "kind")
+    list_select_related = ("requested_by",)
+    owner_lookup = "requested_by"
 
 
 @admin.register(IdempotencyKey)

@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 from branches.models import Organisation, RoleAssignment
 from branches.selectors import branch_scope, descendants, organisation_scope
 from core import clock
+from core.jobs import JobStatus
 from ledger import selectors as ledger_selectors
 from ledger.models import Period, PointEvent
 from members.models import Member
@@ -35,7 +36,6 @@ from reports.models import (
     Batch,
     Document,
     DocumentKind,
-    JobStatus,
     Notification,
     Order,
     Orientation,

@@ -13,11 +13,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from branches.models import Organisation
+from core.jobs import JobStatus
 from ledger.models import Period
 from members.models import Member
 from reports import selectors, services
 from reports.forms import BatchRequestForm, DocumentRequestForm
-from reports.models import Document, DocumentKind, JobStatus
+from reports.models import Document, DocumentKind
 
 # --- public pages (no login) -------------------------------------------------------------------
 
