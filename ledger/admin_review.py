@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy
 
 from branches.admin_scope import ScopedAdmin
 from core import clock
+from core.quarters import quarter_bounds
 from ledger.models import Feedback, Kind, Period, PointEvent, ReviewMark
 from ledger.review_forms import FEEDBACK_ACTIONS, PERIOD_ACTIONS, REFUSALS, Action, action_from_post
 from ledger.review_selectors import (
@@ -26,7 +27,7 @@ from ledger.review_selectors import (
     period_review,
     period_review_context,
 )
-from ledger.selectors import period_scope, quarter_bounds, rules_for_branch
+from ledger.selectors import period_scope, rules_for_branch
 from members.selectors import member_scope
 
 

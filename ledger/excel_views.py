@@ -19,11 +19,11 @@ from django.views.decorators.http import require_http_methods
 from branches.selectors import branch_scope, organisation_scope
 from core import clock
 from core.jobs import JobStatus
+from core.quarters import quarter_of
 from ledger.excel import ImportFileError
 from ledger.exports import export_build, export_is_large, export_request, export_write
 from ledger.imports import import_confirm, import_preview, import_template
 from ledger.models import ExportJob, ImportBatch
-from ledger.selectors import quarter_of
 from members.selectors import member_scope
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

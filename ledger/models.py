@@ -11,6 +11,8 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from core.jobs import Job, JobStatus
+from core.points import points_format
+from core.quarters import quarter_label
 
 
 class Kind(models.TextChoices):
@@ -66,8 +68,7 @@ class ScoringRule(models.Model):
 
     @property
     def signed_default_display(self) -> str:
-        value = self.signed_default
-        return f"+{value}" if value > 0 else str(value)
+        return points_format(self.signed_default)
 
 
 class Period(models.Model):
@@ -133,7 +134,7 @@ class Period(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.branch} {self.year}年第{self.quarter}季度"
+        return f"{self.branch} {quarter_label(self.year, self.quarter)}"
 
     @property
     def is_frozen(self) -> bool:
@@ -141,7 +142,7 @@ class Period(models.Model):
 
     @property
     def label(self) -> str:
-        return _("%(year)s年第%(quarter)s季度") % {"year": self.year, "quarter": self.quarter}
+        return quarter_label(self.year, self.quarter)
 
     @property
     def short_hash(self) -> str:
@@ -267,7 +268,7 @@ class PointEvent(models.Model):
 
     @property
     def points_display(self) -> str:
-        return f"+{self.points}" if self.points > 0 else str(self.points)
+        return points_format(self.points)
 
     @property
     def is_correction(self) -> bool:

@@ -9,11 +9,11 @@ from django.db.models import Count, Prefetch, QuerySet, Sum
 
 from branches.models import RoleAssignment
 from branches.selectors import COMMITTEE_ROLES, SIGNING_ROLES, branch_scope, user_roles
+from core.points import ZERO
 from ledger.models import AuditEntry, Evidence, Feedback, Kind, Period, PointEvent, ReviewMark
 from ledger.selectors import rules_for_branch
 from members.models import Member
 
-ZERO = Decimal("0.0")
 Status = PointEvent.Status
 Source = PointEvent.Source
 CLAIM_SOURCES = (Source.SELF, Source.ON_BEHALF)

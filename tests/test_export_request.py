@@ -35,10 +35,13 @@ def test_request_records_the_job_and_queues_it_after_commit(world, queued, djang
 
 
 def test_request_rolled_back_queues_nothing(world, queued, django_capture_on_commit_callbacks):
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        with pytest.raises(RuntimeError), transaction.atomic():
-            exports.export_request(actor=world.secretary, kind="branch_quarter", params=_params(world))
-            raise RuntimeError
+    with (
+        django_capture_on_commit_callbacks(execute=True) as callbacks,
+        pytest.raises(RuntimeError),
+        transaction.atomic(),
+    ):
+        exports.export_request(actor=world.secretary, kind="branch_quarter", params=_params(world))
+        raise RuntimeError
     assert callbacks == [] and queued == [] and not ExportJob.objects.exists()
 
 
