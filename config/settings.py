@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "import_export",
     "django_celery_beat",
     "django_htmx",
+    "core",
     "branches",
     "members",
     "ledger",

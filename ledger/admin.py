@@ -210,9 +210,6 @@ class PointEventAdmin(ScopedAdmin):
     def history(self, obj):
         return event_history_table(obj)
 
-    def has_view_permission(self, request, obj=None):
-        return super().has_view_permission(request, obj)
-
     @admin.action(description=_("审核通过所选条目"))
     def approve(self, request, queryset):
         done, refusals = services.events_decide_bulk(
@@ -320,9 +317,10 @@ class OwnRecordsAdmin(ReadOnlyAdmin):
 
 @admin.register(ExportJob)
 class ExportJobAdmin(OwnRecordsAdmin):
-    list_display = ("created_at", "kind", "state", "rows_done", "rows_total", "created_by")
-    list_filter = ("state", "kind")
-    list_select_related = ("created_by",)
+    list_display = ("requested_at", "kind", "status", "rows_done", "rows_total", "requested_by")
+    list_filter = ("status", "kind")
+    list_select_related = ("requested_by",)
+    owner_lookup = "requested_by"
 
 
 @admin.register(IdempotencyKey)

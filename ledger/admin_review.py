@@ -1,8 +1,6 @@
 """The committee's quarterly review in the admin: the review page of a branch-quarter, and the
 feedback queue (群众反映) with its answer page. Thin: every change is a service call."""
 
-import datetime
-
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponseRedirect
@@ -15,12 +13,21 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from branches.admin_scope import ScopedAdmin
-from branches.selectors import can_decide, can_sign
 from core import clock
-from ledger import review_services, services
+from core.quarters import quarter_bounds
 from ledger.models import Feedback, Kind, Period, PointEvent, ReviewMark
-from ledger.review_selectors import event_history, feedback_queue, period_review, period_review_context
-from ledger.selectors import event_scope, period_scope, quarter_bounds, rule_scope, rules_for_branch
+from ledger.review_forms import FEEDBACK_ACTIONS, PERIOD_ACTIONS, REFUSALS, Action, action_from_post
+from ledger.review_selectors import (
+    DECIDE,
+    SIGN,
+    branch_permissions,
+    event_history,
+    feedback_queue,
+    period_permissions,
+    period_review,
+    period_review_context,
+)
+from ledger.selectors import period_scope, rules_for_branch
 from members.selectors import member_scope
 
 
@@ -29,32 +36,32 @@ def report(request, exc: Exception) -> None:
     messages.error(request, text)
 
 
-def _date(value: str) -> datetime.date | None:
+def perform_action(request, actions: dict[str, Action], permissions: frozenset[str], **page) -> None:
+    """Dispatch a POST through an action table: unknown action 404, a read-only user 403, a missing
+    permission or a refusal by the form or the service a message on the page."""
+    if not permissions:
+        raise PermissionDenied
+    name, data = action_from_post(request.POST, actions)
+    if name is None:
+        raise Http404
+    action = actions[name]
+    if action.permission not in permissions:
+        refusal = REFUSALS.get(action.permission)
+        report(request, PermissionDenied(refusal() if refusal else _("只读：您可以查看，不能审核")))
+        return
+    form = action.form(data, user=request.user, **page)
+    if not form.is_valid():
+        if any(field in form.errors for field in form.lookups):
+            raise Http404
+        report(request, ValidationError([m for errors in form.errors.values() for m in errors]))
+        return
     try:
-        return datetime.date.fromisoformat((value or "").strip())
-    except ValueError:
-        return None
-
-
-def _deduction_from_post(request, branch_id: int) -> dict:
-    """The deduction form's fields, each looked up through the user's scope (404 otherwise)."""
-    data = request.POST
-    member = member_scope(request.user, write=True).filter(pk=data.get("member") or 0, branch_id=branch_id).first()
-    rule = rule_scope(request.user).filter(pk=data.get("rule") or 0, kind=Kind.DEDUCTION).first()
-    if member is None:
-        raise ValidationError({"member": _("请选择本支部的党员。")})
-    if rule is None:
-        raise ValidationError({"rule": _("请选择扣分类细则。")})
-    occurred_on = _date(data.get("occurred_on", ""))
-    if occurred_on is None:
-        raise ValidationError({"occurred_on": _("请填写发生日期。")})
-    return {
-        "member": member,
-        "rule": rule,
-        "occurred_on": occurred_on,
-        "reason": data.get("reason", ""),
-        "points": data.get("points") or None,
-    }
+        notes = form.run()
+    except (ValidationError, PermissionDenied) as exc:
+        report(request, exc)
+        return
+    for level, text in notes:
+        messages.add_message(request, level, text)
 
 
 class PeriodReviewMixin:
@@ -78,16 +85,11 @@ class PeriodReviewMixin:
 
     def review_view(self, request, period_id: int):
         period = get_object_or_404(period_scope(request.user).select_related("branch"), pk=period_id)
-        writable = (
-            period_scope(request.user, write=True).filter(pk=period.pk).exists()
-            and can_decide(request.user, period.branch)
-            and ScopedAdmin.has_module_permission(self, request)
-        )
+        permissions = period_permissions(request.user, period)
         if request.method == "POST":
-            if not writable:
-                raise PermissionDenied
-            self._review_post(request, period)
+            perform_action(request, PERIOD_ACTIONS, permissions, period=period)
             return HttpResponseRedirect(request.get_full_path())
+        writable = DECIDE in permissions
         summary = period_review(period)
         extra = period_review_context(period)
         _start, end = quarter_bounds(period.year, period.quarter)
@@ -99,7 +101,7 @@ class PeriodReviewMixin:
             "summary": summary,
             "kinds": Kind.choices,
             "writable": writable,
-            "can_sign": writable and can_sign(request.user, period.branch),
+            "can_sign": SIGN in permissions,
             "deduction_date": min(end, clock.today()).isoformat(),
             "window_days": period.branch.posting_window_days,
             "posting_open": period.state == Period.State.POSTED
@@ -108,88 +110,6 @@ class PeriodReviewMixin:
             **extra,
         }
         return TemplateResponse(request, "admin/ledger/period/review.html", context)
-
-    def _review_post(self, request, period: Period) -> None:
-        data = request.POST
-        user = request.user
-        events = event_scope(user, write=True).filter(period=period).select_related("member")
-        try:
-            if "decide" in data:
-                action, _sep, raw_id = data["decide"].partition(":")
-                event = get_object_or_404(events, pk=raw_id if raw_id.isdigit() else 0)
-                reason = data.get(f"reason_{event.pk}", "")
-                if action == "approve":
-                    services.event_approve(actor=user, event=event, reason=reason)
-                    messages.success(request, _("已通过：%(event)s") % {"event": event})
-                elif action == "reject":
-                    services.event_reject(actor=user, event=event, reason=reason)
-                    messages.success(request, _("未通过：%(event)s") % {"event": event})
-                elif action == "adjust":
-                    event = services.event_adjust(
-                        actor=user, event=event, points=data.get(f"points_{event.pk}", ""), reason=reason
-                    )
-                    messages.success(
-                        request,
-                        _("已调整：%(name)s %(rule)s，原 %(old)s → %(new)s")
-                        % {
-                            "name": event.member.name,
-                            "rule": event.rule.title,
-                            "old": event.original_points,
-                            "new": event.points_display,
-                        },
-                    )
-                else:
-                    raise Http404
-            elif "bulk" in data:
-                action = data["bulk"]
-                if action not in ("approve", "reject"):
-                    raise Http404
-                chosen = events.filter(pk__in=[i for i in data.getlist("ids") if i.isdigit()]).order_by("id")
-                if not chosen.exists():
-                    raise ValidationError(_("请先勾选要审核的条目。"))
-                if action == "reject" and not data.get("bulk_reason", "").strip():
-                    raise ValidationError({"reason": _("不通过必须写明理由。")})
-                done, refusals = services.events_decide_bulk(
-                    actor=user, events=chosen, action=action, reason=data.get("bulk_reason", "")
-                )
-                if done:
-                    messages.success(request, _("已处理 %(count)d 条。") % {"count": done})
-                for refusal in refusals:
-                    messages.error(request, refusal)
-            elif "deduction" in data:
-                fields = _deduction_from_post(request, period.branch_id)
-                feedback_id = data.get("feedback") or ""
-                if feedback_id:
-                    feedback = get_object_or_404(
-                        Feedback.objects.filter(branch_id=period.branch_id),
-                        pk=feedback_id if feedback_id.isdigit() else 0,
-                    )
-                    event = review_services.feedback_deduction_add(actor=user, feedback=feedback, **fields)
-                else:
-                    event = services.deduction_add(actor=user, **fields)
-                messages.success(request, _("已录入扣分（待其他支委审核）：%(event)s") % {"event": event})
-            elif "start_review" in data:
-                services.period_start_review(actor=user, period=period)
-                messages.success(request, _("已开始支委会审核。"))
-            elif "mark" in data:
-                review_services.review_mark(actor=user, period=period, note=data.get("mark_note", ""))
-                messages.success(request, _("已确认您审核过本季度。"))
-            elif "sign" in data:
-                period = services.period_sign(actor=user, period=period)
-                messages.success(request, _("书记已签字，本季度已封存。校验码 %(code)s") % {"code": period.short_hash})
-            elif "post" in data:
-                days = data.get("window_days", "").strip()
-                if not days.isdigit():
-                    raise ValidationError({"window_days": _("公示期应为 1 到 30 天。")})
-                period = services.period_post(actor=user, period=period, window_days=int(days))
-                messages.success(request, _("已张榜公示，公示至 %(end)s。") % {"end": period.posting_ends_on})
-            elif "finalise" in data:
-                services.period_finalise(actor=user, period=period)
-                messages.success(request, _("公示期满，异议均已答复，本季度已定稿。"))
-            else:
-                raise Http404
-        except (ValidationError, PermissionDenied) as exc:
-            report(request, exc)
 
 
 @admin.register(Feedback)
@@ -299,16 +219,11 @@ class FeedbackAdmin(ScopedAdmin):
             ),
             pk=feedback_id,
         )
-        writable = (
-            self.in_write_scope(request, feedback)
-            and can_decide(request.user, feedback.branch)
-            and self.has_module_permission(request)
-        )
+        permissions = branch_permissions(request.user, feedback.branch)
         if request.method == "POST":
-            if not writable:
-                raise PermissionDenied
-            self._answer_post(request, feedback)
+            perform_action(request, FEEDBACK_ACTIONS, permissions, feedback=feedback)
             return HttpResponseRedirect(request.get_full_path())
+        writable = DECIDE in permissions
         original_choices = []
         if feedback.period_id:
             original_choices = list(
@@ -344,39 +259,6 @@ class FeedbackAdmin(ScopedAdmin):
             "deduction_date": clock.today().isoformat(),
         }
         return TemplateResponse(request, "admin/ledger/feedback/answer.html", context)
-
-    def _answer_post(self, request, feedback: Feedback) -> None:
-        data = request.POST
-        try:
-            if "deduction" in data:
-                fields = _deduction_from_post(request, feedback.branch_id)
-                event = review_services.feedback_deduction_add(actor=request.user, feedback=feedback, **fields)
-                messages.success(request, _("已录入扣分（待其他支委审核）：%(event)s") % {"event": event})
-            elif "correction" in data:
-                original = get_object_or_404(
-                    event_scope(request.user, write=True).filter(period_id=feedback.period_id or 0),
-                    pk=data.get("original") if (data.get("original") or "").isdigit() else 0,
-                )
-                event = review_services.objection_correction_add(
-                    actor=request.user,
-                    feedback=feedback,
-                    original=original,
-                    points=data.get("points", ""),
-                    reason=data.get("reason", ""),
-                )
-                messages.success(request, _("已录入更正条目：%(event)s") % {"event": event})
-            elif "resolve" in data:
-                review_services.feedback_resolve(
-                    actor=request.user,
-                    feedback=feedback,
-                    resolution=data.get("resolution", ""),
-                    note=data.get("note", ""),
-                )
-                messages.success(request, _("已答复。"))
-            else:
-                raise Http404
-        except (ValidationError, PermissionDenied) as exc:
-            report(request, exc)
 
 
 @admin.register(ReviewMark)

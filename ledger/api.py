@@ -15,9 +15,10 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.response import Response
 
 from config.api import IDEMPOTENCY_HEADER, StrictSerializerMixin, idempotent_create
+from core.points import ZERO
 from ledger import services
 from ledger.models import Kind, Period, PointEvent, ScoringRule
-from ledger.selectors import ZERO, event_scope, period_scope, rule_scope
+from ledger.selectors import event_scope, period_scope, rule_scope
 from members.selectors import member_scope
 
 

@@ -4,48 +4,29 @@ Thin: they check who is asking (scope), call ledger.imports / ledger.exports and
 """
 
 import contextlib
-import functools
 
 from django import forms
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.views import redirect_to_login
+from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from branches.selectors import branch_scope, organisation_scope
 from core import clock
+from core.jobs import JobStatus
+from core.quarters import quarter_of
 from ledger.excel import ImportFileError
-from ledger.exports import export_build, export_is_large, export_write
+from ledger.exports import export_build, export_is_large, export_request, export_write
 from ledger.imports import import_confirm, import_preview, import_template
 from ledger.models import ExportJob, ImportBatch
-from ledger.selectors import quarter_of
-from ledger.tasks import export_job_run
 from members.selectors import member_scope
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def login_required(view):
-    """Anonymous visitors go to the site's login page (the admin's until the site has one)."""
-
-    @functools.wraps(view)
-    def wrapper(request, *args, **kwargs):
-        if request.user.is_authenticated:
-            return view(request, *args, **kwargs)
-        try:
-            login_url = reverse(settings.LOGIN_URL)
-        except NoReverseMatch:
-            login_url = reverse("admin:login")
-        return redirect_to_login(request.get_full_path(), login_url)
-
-    return wrapper
 
 
 PREVIEW_ROWS_SHOWN = 200
@@ -202,9 +183,7 @@ def export_download(request, kind: str):
         messages.error(request, "；".join(exc.messages))
         return redirect("excel:export-index")
     if export_is_large(export):
-        job = ExportJob.objects.create(kind=kind, params=params, created_by=request.user, rows_total=export.rows_total)
-        with contextlib.suppress(Exception):  # failures are recorded on the job and shown there
-            transaction.on_commit(lambda: export_job_run.delay(job.pk))
+        job = export_request(actor=request.user, kind=kind, params=params, export=export)
         return redirect("excel:export-job", pk=job.pk)
     response = HttpResponse(export_write(export), content_type=XLSX)
     response["Content-Disposition"] = f"attachment; filename*=UTF-8''{_quote(export.filename)}"
@@ -213,13 +192,13 @@ def export_download(request, kind: str):
 
 @login_required
 def export_job(request, pk: int):
-    job = get_object_or_404(ExportJob, pk=pk, created_by=request.user)
+    job = get_object_or_404(ExportJob, pk=pk, requested_by=request.user)
     template = "excel/_export_progress.html" if request.htmx else "excel/export_job.html"
     return render(request, template, {"job": job})
 
 
 @login_required
 def export_job_file(request, pk: int):
-    job = get_object_or_404(ExportJob, pk=pk, created_by=request.user, state=ExportJob.State.DONE)
+    job = get_object_or_404(ExportJob, pk=pk, requested_by=request.user, status=JobStatus.DONE)
     name = job.file.name.rsplit("/", 1)[-1].split("-", 1)[-1]
     return FileResponse(job.file.open("rb"), as_attachment=True, filename=name, content_type=XLSX)

@@ -5,19 +5,22 @@ neutralised so a spreadsheet never runs it as a formula. Exports above
 """
 
 import io
+import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.db.models import Count, IntegerField, OuterRef, Subquery
 from django.http import Http404
 from django.utils.translation import gettext as _
 
 from branches.models import Organisation
 from branches.selectors import branch_scope, descendants, organisation_scope
+from core.jobs import JobStatus
 from ledger.excel import safe_cell
-from ledger.models import Period
+from ledger.models import ExportJob, Period
 from ledger.selectors import branch_totals, event_scope, member_totals
 from members.models import Member
 from members.selectors import member_scope
@@ -245,3 +248,32 @@ def export_write(export: Export, *, progress: Callable[[int], None] | None = Non
 
 def export_is_large(export: Export) -> bool:
     return export.rows_total > settings.EXPORT_INLINE_MAX_ROWS
+
+
+logger = logging.getLogger(__name__)
+
+
+def _queue(job_id: int) -> None:
+    from ledger.tasks import export_job_run  # the task module imports this one
+
+    try:
+        export_job_run.delay(job_id)
+    except Exception as exc:  # the broker is down, or the eager run failed: the user sees it on the job
+        logger.exception("export job %s could not run", job_id)
+        ExportJob.objects.filter(pk=job_id, status=JobStatus.QUEUED).update(
+            status=JobStatus.FAILED, error=f"{exc.__class__.__name__}: {exc}"[:2000]
+        )
+
+
+@transaction.atomic
+def export_request(*, actor, kind: str, params: dict, export: Export | None = None) -> ExportJob:
+    """Record an export to be built by the worker and queue it once the record is committed.
+
+    Validates the request first (scope, parameters: ``ValidationError`` / 404 as the inline
+    download does); ``export`` may be passed when the caller has built it already."""
+    if export is None:
+        export = export_build(actor, kind, params)
+    job = ExportJob.objects.create(kind=kind, params=params, requested_by=actor, rows_total=export.rows_total)
+    job_id = job.pk
+    transaction.on_commit(lambda: _queue(job_id))
+    return job

@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from branches.models import Organisation
 from branches.selectors import branch_scope
 from core import clock
+from core.quarters import quarter_of
 from ledger import services
 from ledger.excel import (
     CellError,
@@ -37,7 +38,7 @@ from ledger.excel import (
     read_table,
 )
 from ledger.models import ImportBatch, Kind, Period, PointEvent
-from ledger.selectors import quarter_of, rules_for_branch
+from ledger.selectors import rules_for_branch
 from members.models import Member
 from members.names import name_keys, normalise_name
 from members.services import members_import

@@ -10,6 +10,10 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from core.jobs import Job, JobStatus
+from core.points import points_format
+from core.quarters import quarter_label
+
 
 class Kind(models.TextChoices):
     BASE = "base", _("基础积分")
@@ -64,8 +68,7 @@ class ScoringRule(models.Model):
 
     @property
     def signed_default_display(self) -> str:
-        value = self.signed_default
-        return f"+{value}" if value > 0 else str(value)
+        return points_format(self.signed_default)
 
 
 class Period(models.Model):
@@ -131,7 +134,7 @@ class Period(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.branch} {self.year}年第{self.quarter}季度"
+        return f"{self.branch} {quarter_label(self.year, self.quarter)}"
 
     @property
     def is_frozen(self) -> bool:
@@ -139,7 +142,7 @@ class Period(models.Model):
 
     @property
     def label(self) -> str:
-        return _("%(year)s年第%(quarter)s季度") % {"year": self.year, "quarter": self.quarter}
+        return quarter_label(self.year, self.quarter)
 
     @property
     def short_hash(self) -> str:
@@ -265,7 +268,7 @@ class PointEvent(models.Model):
 
     @property
     def points_display(self) -> str:
-        return f"+{self.points}" if self.points > 0 else str(self.points)
+        return points_format(self.points)
 
     @property
     def is_correction(self) -> bool:
@@ -618,41 +621,32 @@ class ImportBatch(models.Model):
 
 
 def export_path(instance: "ExportJob", filename: str) -> str:
-    return f"exports/{instance.created_by_id}/{instance.pk or 'new'}-{filename}"
+    return f"exports/{instance.requested_by_id}/{instance.pk or 'new'}-{filename}"
 
 
-class ExportJob(models.Model):
+class ExportJob(Job):
     """A spreadsheet export too large to build during the request: built by a Celery job."""
-
-    class State(models.TextChoices):
-        QUEUED = "queued", _("排队中")
-        RUNNING = "running", _("生成中")
-        DONE = "done", _("已完成")
-        FAILED = "failed", _("失败")
 
     kind = models.CharField(_("类型"), max_length=20)
     params = models.JSONField(_("参数"), default=dict)
-    created_by = models.ForeignKey(
+    # The export is the user's own: it goes with them.
+    requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("导出人"), on_delete=models.CASCADE, related_name="+"
     )
-    state = models.CharField(_("状态"), max_length=10, choices=State.choices, default=State.QUEUED)
     rows_total = models.PositiveIntegerField(_("总行数"), default=0)
     rows_done = models.PositiveIntegerField(_("已完成行数"), default=0)
     file = models.FileField(_("文件"), upload_to=export_path, blank=True)
-    error = models.TextField(_("错误"), blank=True)
-    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
-    finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("导出任务")
         verbose_name_plural = _("导出任务")
-        ordering = ["-created_at", "-id"]
+        ordering = ["-requested_at", "-id"]
 
     def __str__(self) -> str:
         return f"{self.kind} #{self.pk}"
 
     @property
     def percent(self) -> int:
-        if self.state == self.State.DONE:
+        if self.status == JobStatus.DONE:
             return 100
         return int(100 * self.rows_done / self.rows_total) if self.rows_total else 0

@@ -5,20 +5,14 @@ Claims are imported through ``ledger.services.claim_record`` — pending, capped
 signed quarter, scoped, and marked as imported (source 导入) with the importing user.
 """
 
-import datetime
-
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils.translation import gettext as _
 from import_export import fields, resources, widgets
 
 from branches.models import Organisation, RoleAssignment
-from ledger import services
-from ledger.excel import parse_date
-from ledger.models import Kind, PointEvent, ScoringRule
-from ledger.selectors import event_scope, rule_scope, rules_for_branch
+from ledger.models import Kind, ScoringRule
 from members.resources import ChoiceLabelWidget, ScopedResourceMixin
-from members.selectors import member_scope
 
 
 def _officer_organisations(user):
@@ -80,75 +74,3 @@ class ScoringRuleResource(ScopedResourceMixin, resources.ModelResource):
             if original.kind != instance.kind:
                 raise ValidationError({"kind": _("该细则已有积分记录，类别不能修改。")})
         instance.full_clean()
-
-
-class ClaimResource(ScopedResourceMixin, resources.ModelResource):
-    """One row per member and deed; import creates pending claims through claim_record."""
-
-    member = fields.Field(
-        attribute="member", column_name="姓名", widget=widgets.ForeignKeyWidget("members.Member", "name")
-    )
-    rule = fields.Field(attribute="rule", column_name="细则编号", widget=widgets.ForeignKeyWidget(ScoringRule, "code"))
-    occurred_on = fields.Field(attribute="occurred_on", column_name="发生日期", widget=widgets.DateWidget())
-    points = fields.Field(attribute="points", column_name="分值", widget=widgets.DecimalWidget())
-    account = fields.Field(attribute="account", column_name="事由")
-    place = fields.Field(attribute="place", column_name="地点")
-    status = fields.Field(attribute="status", column_name="审核状态", readonly=True,
-                          widget=ChoiceLabelWidget(PointEvent.Status.choices))  # fmt: skip
-
-    class Meta:
-        model = PointEvent
-        fields = ("id", "member", "rule", "occurred_on", "points", "account", "place", "status")
-        export_order = fields
-        import_id_fields = ("id",)
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["id"].column_name = "编号"
-        members = member_scope(self.user, write=True)
-        self.fields["member"].widget = _ScopedFK(members, "name")
-        self.fields["rule"].widget = _ScopedFK(rule_scope(self.user), "code")
-
-    def get_queryset(self):
-        return event_scope(self.user).select_related("member", "rule")
-
-    def import_field(self, field, instance, row, is_m2m=False, **kwargs):
-        if field.attribute == "occurred_on" and row.get(field.column_name) not in (None, ""):
-            row[field.column_name] = parse_date(row[field.column_name]).isoformat()
-        return super().import_field(field, instance, row, is_m2m=is_m2m, **kwargs)
-
-    def do_instance_save(self, instance, is_create):
-        if not is_create:
-            raise ValidationError({"__all__": _("已有条目不能通过导入修改。")})
-        if instance.rule_id not in set(rules_for_branch(instance.member.branch).values_list("id", flat=True)):
-            raise ValidationError({"rule": _("“%(rule)s”不是本支部适用的积分细则。") % {"rule": instance.rule.title}})
-        event = services.claim_record(
-            actor=self.user,
-            member=instance.member,
-            rule=instance.rule,
-            occurred_on=instance.occurred_on if isinstance(instance.occurred_on, datetime.date) else None,
-            account=instance.account,
-            points=abs(instance.points) if instance.points is not None else None,
-            place=instance.place or "",
-            source=PointEvent.Source.IMPORT,
-        )
-        instance.pk = event.pk
-
-
-class _ScopedFK(widgets.ForeignKeyWidget):
-    def __init__(self, queryset, field):
-        super().__init__(queryset.model, field=field)
-        self._queryset = queryset
-
-    def get_queryset(self, value, row, *args, **kwargs):
-        return self._queryset
-
-    def clean(self, value, row=None, **kwargs):
-        if isinstance(value, str):
-            value = "".join(value.split())
-        try:
-            return super().clean(value, row, **kwargs)
-        except self.model.MultipleObjectsReturned:
-            raise ValueError(_("“%(value)s”对应多条记录，请在积分申报导入页面中选择。") % {"value": value}) from None
-        except self.model.DoesNotExist:
-            raise ValueError(_("“%(value)s”不存在或不在您的管辖范围内。") % {"value": value}) from None

@@ -8,15 +8,40 @@ from decimal import Decimal
 from django.db.models import Count, Prefetch, QuerySet, Sum
 
 from branches.models import RoleAssignment
-from branches.selectors import COMMITTEE_ROLES, branch_scope
+from branches.selectors import COMMITTEE_ROLES, SIGNING_ROLES, branch_scope, user_roles
+from core.points import ZERO
 from ledger.models import AuditEntry, Evidence, Feedback, Kind, Period, PointEvent, ReviewMark
 from ledger.selectors import rules_for_branch
 from members.models import Member
 
-ZERO = Decimal("0.0")
 Status = PointEvent.Status
 Source = PointEvent.Source
 CLAIM_SOURCES = (Source.SELF, Source.ON_BEHALF)
+
+#: What a user may do on a branch's quarter or feedback: review it (approve, reject, adjust,
+#: deductions, marks, posting, answers) and sign it. Officers above the branch have neither.
+DECIDE = "decide"
+SIGN = "sign"
+
+
+def branch_permissions(user, branch) -> frozenset[str]:
+    """The one answer to "what may this user do here": the review page, the feedback answer page
+    and their POST handlers all ask it (read-only users see no buttons and are refused)."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return frozenset()
+    if user.is_superuser:
+        return frozenset({DECIDE, SIGN})
+    roles = user_roles(user, branch)  # one query; the same sets as can_decide / can_sign
+    allowed = set()
+    if roles & set(COMMITTEE_ROLES):
+        allowed.add(DECIDE)
+        if roles & set(SIGNING_ROLES):
+            allowed.add(SIGN)
+    return frozenset(allowed)
+
+
+def period_permissions(user, period: Period) -> frozenset[str]:
+    return branch_permissions(user, period.branch)
 
 
 def feedback_scope(user, *, write: bool = False) -> QuerySet[Feedback]:

@@ -225,13 +225,6 @@ def feedback_resolve(*, actor: AbstractBaseUser, feedback: Feedback, resolution:
     return feedback
 
 
-def objection_answer(*, actor: AbstractBaseUser, feedback: Feedback, resolution: str, note: str) -> Feedback:
-    """Answer an objection to a posted quarter; the quarter becomes final only when all are answered."""
-    if not feedback.is_objection:
-        raise ValidationError({"__all__": _("这是一般群众反映，不是对公示季度的异议。")})
-    return feedback_resolve(actor=actor, feedback=feedback, resolution=resolution, note=note)
-
-
 # --- review marks ------------------------------------------------------------------------------
 
 

@@ -1,6 +1,5 @@
 """Reads from the ledger: scoped querysets, rule inheritance, totals, the hash chain."""
 
-import datetime
 import hashlib
 import json
 from dataclasses import dataclass
@@ -12,21 +11,10 @@ from django.db.models.functions import Coalesce
 from branches.models import Organisation
 from branches.selectors import ancestors, branch_scope
 from core import clock
+from core.points import ZERO
+from core.quarters import quarter_of
 from ledger.models import Kind, MemberQuarterTotal, Period, PointEvent, ScoringRule
 from members.models import Member
-
-ZERO = Decimal("0.0")
-
-
-def quarter_of(day: datetime.date) -> int:
-    return (day.month - 1) // 3 + 1
-
-
-def quarter_bounds(year: int, quarter: int) -> tuple[datetime.date, datetime.date]:
-    start = datetime.date(year, 3 * quarter - 2, 1)
-    end = datetime.date(year + 1, 1, 1) if quarter == 4 else datetime.date(year, 3 * quarter + 1, 1)
-    return start, end - datetime.timedelta(days=1)
-
 
 # --- scope -------------------------------------------------------------------------------------
 

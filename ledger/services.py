@@ -21,6 +21,8 @@ from django.utils.translation import gettext as _
 from branches.models import Organisation
 from branches.selectors import branch_scope, can_decide, can_sign
 from core import clock
+from core.points import ZERO, points_format
+from core.quarters import quarter_bounds, quarter_of
 from ledger.images import evidence_prepare
 from ledger.models import (
     Attendance,
@@ -35,8 +37,6 @@ from ledger.models import (
 )
 from ledger.selectors import (
     period_content_hash,
-    quarter_bounds,
-    quarter_of,
     rule_usage,
     rules_for_branch,
 )
@@ -125,10 +125,6 @@ def _clean_text(value: str, *, field: str, required_message: str, max_length: in
 
 def _signed(kind: str, magnitude: Decimal) -> Decimal:
     return -magnitude if kind == Kind.DEDUCTION else magnitude
-
-
-def _fmt(points: Decimal) -> str:
-    return f"+{points}" if points > 0 else str(points)
 
 
 def period_for(*, branch: Organisation, day: datetime.date, lock: bool = True) -> Period:
@@ -310,7 +306,12 @@ def _event_create(
         obj=event,
         branch=branch,
         summary=_("录入 %(name)s %(rule)s %(points)s（%(source)s）")
-        % {"name": member.name, "rule": rule.title, "points": _fmt(event.points), "source": event.get_source_display()},
+        % {
+            "name": member.name,
+            "rule": rule.title,
+            "points": points_format(event.points),
+            "source": event.get_source_display(),
+        },
         data={"points": str(event.points), "occurred_on": occurred_on.isoformat(), "on_behalf": on_behalf},
     )
     return event
@@ -435,7 +436,7 @@ def event_approve(*, actor: AbstractBaseUser, event: PointEvent, reason: str = "
         obj=event,
         branch=event.branch,
         summary=_("通过 %(name)s %(rule)s %(points)s")
-        % {"name": event.member.name, "rule": event.rule.title, "points": _fmt(event.points)},
+        % {"name": event.member.name, "rule": event.rule.title, "points": points_format(event.points)},
         reason=event.decision_reason,
     )
     return event
@@ -453,7 +454,7 @@ def event_reject(*, actor: AbstractBaseUser, event: PointEvent, reason: str) -> 
         obj=event,
         branch=event.branch,
         summary=_("不通过 %(name)s %(rule)s %(points)s")
-        % {"name": event.member.name, "rule": event.rule.title, "points": _fmt(event.points)},
+        % {"name": event.member.name, "rule": event.rule.title, "points": points_format(event.points)},
         reason=reason,
     )
     return event
@@ -483,7 +484,12 @@ def event_adjust(*, actor: AbstractBaseUser, event: PointEvent, points, reason: 
         obj=event,
         branch=event.branch,
         summary=_("调整 %(name)s %(rule)s：%(old)s → %(new)s")
-        % {"name": event.member.name, "rule": event.rule.title, "old": _fmt(original), "new": _fmt(new_points)},
+        % {
+            "name": event.member.name,
+            "rule": event.rule.title,
+            "old": points_format(original),
+            "new": points_format(new_points),
+        },
         reason=reason,
         data={"original_points": str(original), "points": str(new_points)},
     )
@@ -530,9 +536,9 @@ def event_correct(
     if original.is_correction:
         raise ValidationError({"__all__": _("请更正原始条目，而不是更正条目。")})
     zero = str(points).strip() in ("0", "0.0")
-    target = Decimal("0.0") if zero else _signed(original.kind, _clean_points(points))
-    effective = (original.points if original.status == Status.APPROVED else Decimal("0.0")) + sum(
-        (c.points for c in original.corrections.filter(status=Status.APPROVED)), Decimal("0.0")
+    target = ZERO if zero else _signed(original.kind, _clean_points(points))
+    effective = (original.points if original.status == Status.APPROVED else ZERO) + sum(
+        (c.points for c in original.corrections.filter(status=Status.APPROVED)), ZERO
     )
     delta = target - effective
     if delta == 0:
@@ -546,8 +552,8 @@ def event_correct(
         % {
             "period": original.period.label,
             "id": original.pk,
-            "old": _fmt(effective),
-            "new": _fmt(target),
+            "old": points_format(effective),
+            "new": points_format(target),
             "reason": reason,
         },
         source=Source.CORRECTION,
@@ -616,7 +622,7 @@ def period_sign(*, actor: AbstractBaseUser, period: Period, on: datetime.date | 
     )
     if pending:
         listed = "；".join(
-            f"{e.member.name} {e.occurred_on:%m-%d} {e.rule.title} {_fmt(e.points)}" for e in pending[:20]
+            f"{e.member.name} {e.occurred_on:%m-%d} {e.rule.title} {points_format(e.points)}" for e in pending[:20]
         )
         more = _("等") if len(pending) > 20 else ""
         raise ValidationError(

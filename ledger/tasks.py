@@ -5,6 +5,7 @@ from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
 
 from core import clock
+from core.jobs import JobStatus
 from ledger.exports import export_build, export_write
 from ledger.models import ExportJob
 
@@ -14,13 +15,14 @@ def export_job_run(self, job_id: int) -> None:
     """Build a large export into its ExportJob, updating the progress every few thousand rows.
     Safe to retry: a finished job is left alone, an unfinished one is rebuilt from the start."""
     job = ExportJob.objects.filter(pk=job_id).first()
-    if job is None or job.state == ExportJob.State.DONE:
+    if job is None or job.status == JobStatus.DONE:
         return
-    user = get_user_model().objects.get(pk=job.created_by_id)
+    ExportJob.objects.filter(pk=job.pk).update(attempts=job.attempts + 1)
+    user = get_user_model().objects.get(pk=job.requested_by_id)
     try:
         export = export_build(user, job.kind, job.params)
         ExportJob.objects.filter(pk=job.pk).update(
-            state=ExportJob.State.RUNNING, rows_total=export.rows_total, rows_done=0
+            status=JobStatus.RUNNING, rows_total=export.rows_total, rows_done=0, started_at=clock.now()
         )
 
         def progress(done: int) -> None:
@@ -28,11 +30,13 @@ def export_job_run(self, job_id: int) -> None:
 
         content = export_write(export, progress=progress, every=2000)
     except Exception as exc:
-        ExportJob.objects.filter(pk=job.pk).update(state=ExportJob.State.FAILED, error=str(exc)[:2000])
+        ExportJob.objects.filter(pk=job.pk).update(
+            status=JobStatus.FAILED, error=str(exc)[:2000], finished_at=clock.now()
+        )
         raise
     job.refresh_from_db()
     job.file.save(export.filename, ContentFile(content), save=False)
-    job.state = ExportJob.State.DONE
+    job.status = JobStatus.DONE
     job.rows_done = job.rows_total
     job.finished_at = clock.now()
-    job.save(update_fields=["file", "state", "rows_done", "finished_at"])
+    job.save(update_fields=["file", "status", "rows_done", "finished_at"])

@@ -15,6 +15,8 @@ from django.views.decorators.http import require_GET
 
 from branches.selectors import branch_scope, can_decide
 from core import clock
+from core.points import ZERO
+from core.quarters import quarter_bounds, quarter_label, quarter_of
 from ledger import selectors, services
 from ledger.forms import (
     ClaimForm,
@@ -40,14 +42,14 @@ def _branch(request: HttpRequest, branch_id: int, *, write: bool = False):
 
 def _quarter_context(branch) -> dict:
     day = clock.today()
-    year, quarter = day.year, selectors.quarter_of(day)
+    year, quarter = day.year, quarter_of(day)
     period = selectors.current_period(branch)
-    _start, end = selectors.quarter_bounds(year, quarter)
+    _start, end = quarter_bounds(year, quarter)
     return {
         "year": year,
         "quarter": quarter,
         "period": period,
-        "period_label": _("%(year)s年第%(quarter)s季度") % {"year": year, "quarter": quarter},
+        "period_label": quarter_label(year, quarter),
         "period_state": period.get_state_display() if period else _("进行中"),
         "days_left": (end - day).days,
         "quarter_end": end,
@@ -62,7 +64,7 @@ def _members_listing(branch, params) -> tuple[MemberSearchForm, list[Member], di
     sort = form.cleaned_data.get("sort") or "strokes"
     day = clock.today()
     members = Member.objects.filter(branch=branch, status=Member.Status.ACTIVE)
-    members = selectors.member_totals(member_search(members, query), year=day.year, quarter=selectors.quarter_of(day))
+    members = selectors.member_totals(member_search(members, query), year=day.year, quarter=quarter_of(day))
     order = {
         "strokes": ["name_strokes", "name_pinyin", "id"],
         "pinyin": ["name_pinyin", "id"],
@@ -181,7 +183,7 @@ def _rule_info(request, branch, member) -> HttpResponse:
     usage = None
     if rule is not None and member is not None:
         day = clock.today()
-        usage = selectors.rule_usage(member=member, rule=rule, year=day.year, quarter=selectors.quarter_of(day))
+        usage = selectors.rule_usage(member=member, rule=rule, year=day.year, quarter=quarter_of(day))
     return render(
         request,
         "ledger/_rule_info.html",
@@ -390,7 +392,7 @@ def meeting_detail(request: HttpRequest, branch_id: int, meeting_id: int) -> Htt
 def overview(request: HttpRequest) -> HttpResponse:
     """Township and county officers: every branch below them, read-only."""
     day = clock.today()
-    year, quarter = day.year, selectors.quarter_of(day)
+    year, quarter = day.year, quarter_of(day)
     in_quarter = Q(events__period__year=year, events__period__quarter=quarter)
     branches = (
         branch_scope(request.user)
@@ -407,7 +409,7 @@ def overview(request: HttpRequest) -> HttpResponse:
         "ledger/overview.html",
         {
             "branches": branches,
-            "period_label": _("%(year)s年第%(quarter)s季度") % {"year": year, "quarter": quarter},
+            "period_label": quarter_label(year, quarter),
         },
     )
 
@@ -504,21 +506,21 @@ def _account(request, member: Member, *, branch, template: str) -> HttpResponse:
     for event in events:
         q = quarters.setdefault(
             event.period.quarter,
-            {"period": event.period, "events": [], "total": selectors.ZERO, "pending": selectors.ZERO},
+            {"period": event.period, "events": [], "total": ZERO, "pending": ZERO},
         )
         q["events"].append(event)
         if event.status == Status.APPROVED:
             q["total"] += event.points
         elif event.status == Status.PENDING:
             q["pending"] += event.points
-    parts = dict.fromkeys(Kind.values, selectors.ZERO)
-    pending = selectors.ZERO
+    parts = dict.fromkeys(Kind.values, ZERO)
+    pending = ZERO
     for event in events:
         if event.status == Status.APPROVED:
             parts[event.kind] += event.points
         elif event.status == Status.PENDING:
             pending += event.points
-    total = sum(parts.values(), selectors.ZERO)
+    total = sum(parts.values(), ZERO)
     return render(
         request,
         template,

@@ -10,6 +10,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from core.jobs import Job
+
 
 class DocumentKind(models.TextChoices):
     POSTING = "posting", _("季度积分公示")
@@ -33,13 +35,6 @@ class Order(models.TextChoices):
     TOTAL = "total", _("按积分高低")
 
 
-class JobStatus(models.TextChoices):
-    QUEUED = "queued", _("排队中")
-    RUNNING = "running", _("生成中")
-    DONE = "done", _("已完成")
-    FAILED = "failed", _("失败")
-
-
 def document_path(instance: "Document", filename: str) -> str:
     return f"documents/{instance.kind}/{instance.pk}/{filename}"
 
@@ -48,7 +43,7 @@ def batch_path(instance: "Batch", filename: str) -> str:
     return f"batches/{instance.pk}/{filename}"
 
 
-class Document(models.Model):
+class Document(Job):
     """One produced PDF and how it came to be (who asked, when, how long it took, what failed)."""
 
     kind = models.CharField(_("文档类型"), max_length=10, choices=DocumentKind.choices)
@@ -67,24 +62,10 @@ class Document(models.Model):
     # What the document shows, e.g. "posting:12:<content hash>:A4:portrait:strokes". Unique, so a
     # rerun or a concurrent run finds the existing record instead of producing a second one.
     natural_key = models.CharField(_("内容标识"), max_length=200, unique=True, editable=False)
-    status = models.CharField(_("状态"), max_length=10, choices=JobStatus.choices, default=JobStatus.QUEUED)
     file = models.FileField(_("文件"), upload_to=document_path, blank=True, max_length=255)
     sha256 = models.CharField(_("文件校验值"), max_length=64, blank=True)
     pages = models.PositiveIntegerField(_("页数"), null=True, blank=True)
-    requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("申请人"),
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
-    requested_at = models.DateTimeField(_("申请时间"), auto_now_add=True)
-    started_at = models.DateTimeField(_("开始时间"), null=True, blank=True)
-    finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
     duration_ms = models.PositiveIntegerField(_("用时（毫秒）"), null=True, blank=True)
-    attempts = models.PositiveSmallIntegerField(_("尝试次数"), default=0)
-    error = models.TextField(_("错误信息"), blank=True)
 
     class Meta:
         verbose_name = _("公示文档")
@@ -101,12 +82,8 @@ class Document(models.Model):
     def __str__(self) -> str:
         return f"{self.get_kind_display()} · {self.organisation} · {self.year}"
 
-    @property
-    def is_finished(self) -> bool:
-        return self.status in (JobStatus.DONE, JobStatus.FAILED)
 
-
-class Batch(models.Model):
+class Batch(Job):
     """A township's or the whole county's documents at once, one per branch."""
 
     organisation = models.ForeignKey(
@@ -117,25 +94,13 @@ class Batch(models.Model):
     quarter = models.PositiveSmallIntegerField(_("季度"), null=True, blank=True)
     params = models.JSONField(_("参数"), default=dict, blank=True)
     documents = models.ManyToManyField(Document, verbose_name=_("文档"), related_name="batches", blank=True)
-    status = models.CharField(_("状态"), max_length=10, choices=JobStatus.choices, default=JobStatus.QUEUED)
     total = models.PositiveIntegerField(_("总数"), default=0)
     done = models.PositiveIntegerField(_("已完成"), default=0)
     failed = models.PositiveIntegerField(_("失败"), default=0)
     skipped = models.JSONField(_("未包含的支部"), default=list, blank=True)
     pdf_file = models.FileField(_("合并 PDF"), upload_to=batch_path, blank=True, max_length=255)
     zip_file = models.FileField(_("压缩包"), upload_to=batch_path, blank=True, max_length=255)
-    requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("申请人"),
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
-    requested_at = models.DateTimeField(_("申请时间"), auto_now_add=True)
-    finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
     duration_ms = models.PositiveIntegerField(_("用时（毫秒）"), null=True, blank=True)
-    error = models.TextField(_("错误信息"), blank=True)
 
     class Meta:
         verbose_name = _("批量生成")
@@ -151,10 +116,6 @@ class Batch(models.Model):
     @property
     def percent(self) -> int:
         return int(100 * (self.done + self.failed) / self.total) if self.total else 100
-
-    @property
-    def is_finished(self) -> bool:
-        return self.status in (JobStatus.DONE, JobStatus.FAILED)
 
 
 class PostingPreference(models.Model):

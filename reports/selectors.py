@@ -18,8 +18,10 @@ from django.utils.translation import gettext_lazy
 from branches.models import Organisation
 from branches.selectors import descendants, organisation_scope
 from core import clock
+from core.points import ZERO, points_format
+from core.quarters import quarter_label
 from ledger.models import Kind, Period, PointEvent
-from ledger.selectors import ZERO, branch_totals, member_totals, period_content_hash, period_find_by_code
+from ledger.selectors import branch_totals, member_totals, period_content_hash, period_find_by_code
 from members.models import Member
 from reports.models import Batch, Document, Notification, Order
 
@@ -104,7 +106,7 @@ class Item:
 
     @property
     def points_display(self) -> str:
-        return f"+{self.points}" if self.points > 0 else str(self.points)
+        return points_format(self.points)
 
     @property
     def line(self) -> str:
@@ -363,11 +365,7 @@ def rollup_context(organisation: Organisation, *, year: int, quarter: int | None
                 "state": Period.State(states[branch.pk]).label if branch.pk in states else "",
             }
         )
-    label = (
-        _("%(year)s年第%(quarter)s季度") % {"year": year, "quarter": quarter}
-        if quarter
-        else _("%(year)s年度") % {"year": year}
-    )
+    label = quarter_label(year, quarter) if quarter else _("%(year)s年度") % {"year": year}
     return {
         "kind": "rollup",
         "title": _("%(org)s %(label)s党员积分汇总表") % {"org": organisation.name, "label": label},

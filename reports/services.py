@@ -26,7 +26,8 @@ from django.utils.translation import gettext as _
 from branches.models import Organisation, RoleAssignment
 from branches.selectors import branch_scope, descendants, organisation_scope
 from core import clock
-from ledger import selectors as ledger_selectors
+from core.jobs import JobStatus
+from core.quarters import quarter_bounds
 from ledger.models import Period, PointEvent
 from members.models import Member
 from members.selectors import member_scope
@@ -35,7 +36,6 @@ from reports.models import (
     Batch,
     Document,
     DocumentKind,
-    JobStatus,
     Notification,
     Order,
     Orientation,
@@ -512,7 +512,7 @@ def quarter_end_remind(*, on: datetime.date | None = None) -> int:
     """
     day = on or clock.today()
     quarter = (day.month - 1) // 3 + 1
-    _start, last_day = ledger_selectors.quarter_bounds(day.year, quarter)
+    _start, last_day = quarter_bounds(day.year, quarter)
     if (last_day - day).days >= REMINDER_DAYS:
         return 0
     key = f"quarter-end:{day.year}:{quarter}"

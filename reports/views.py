@@ -8,16 +8,17 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from branches.models import Organisation
+from core.jobs import JobStatus
 from ledger.models import Period
 from members.models import Member
 from reports import selectors, services
 from reports.forms import BatchRequestForm, DocumentRequestForm
-from reports.models import Document, DocumentKind, JobStatus
+from reports.models import Document, DocumentKind
 
 # --- public pages (no login) -------------------------------------------------------------------
 
@@ -27,10 +28,7 @@ def _public_branch(code: str) -> Organisation:
 
 
 def _feedback_url(code: str) -> str:
-    try:
-        return reverse("feedback_create", kwargs={"code": code})
-    except NoReverseMatch:  # the feedback form lives in another app; its address is fixed
-        return f"/p/{code}/feedback/"
+    return reverse("feedback_create", kwargs={"code": code})
 
 
 def public_branch(request: HttpRequest, code: str) -> HttpResponse:

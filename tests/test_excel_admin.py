@@ -1,12 +1,9 @@
 """django-import-export in the admin: import with its confirm step, scoped, through services."""
 
-import datetime
-
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from ledger.models import AuditEntry, PointEvent, ScoringRule
-from ledger.resources import ClaimResource
+from ledger.models import AuditEntry, ScoringRule
 from members.models import Member
 from tests.xlsx import read, xlsx
 
@@ -98,21 +95,3 @@ def test_rule_import_into_an_organisation_outside_scope_is_refused(client, world
     content = xlsx([["制定组织", "编号", "细则名称", "类别", "默认分值"], ["双槐树乡", "P01", "护林", "贡献加分", "2"]])
     admin_import(client, "/admin/ledger/scoringrule/import/", content)
     assert not ScoringRule.objects.filter(code="P01").exists()
-
-
-def test_claim_resource_writes_through_claim_record(world):
-    import tablib
-
-    dataset = tablib.Dataset(headers=["姓名", "细则编号", "发生日期", "分值", "事由", "地点"])
-    dataset.append(["王学恩", "A02", "2026年11月2日", "1", "铲雪", "村口"])
-    dataset.append(["杨长生", "A02", "2026-11-02", "1", "铲雪", ""])
-    result = ClaimResource(user=world.secretary).import_data(
-        dataset, dry_run=False, raise_errors=False, rollback_on_validation_errors=True
-    )
-    assert result.has_validation_errors() or result.has_errors()
-    assert not PointEvent.objects.exists()  # all or nothing
-    dataset.pop()
-    result = ClaimResource(user=world.secretary).import_data(dataset, dry_run=False)
-    event = PointEvent.objects.get()
-    assert event.source == "import" and event.status == "pending" and event.entered_by == world.secretary
-    assert event.occurred_on == datetime.date(2026, 11, 2)

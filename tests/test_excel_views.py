@@ -174,7 +174,7 @@ def test_large_export_runs_as_a_job_with_progress_and_download(
         response = client.get(f"/excel/export/branch_quarter.xlsx?branch={world.branch_a.pk}&year=2026&quarter=4")
     assert response.status_code == 302
     job = ExportJob.objects.get()
-    assert job.state == "done" and job.rows_total == 6 and job.percent == 100  # eager in tests
+    assert job.status == "done" and job.rows_total == 6 and job.percent == 100  # eager in tests
     page = client.get(response.url, HTTP_HX_REQUEST="true").content.decode()
     assert "hx-trigger" not in page and "下载 Excel" in page
     download = client.get(f"/excel/export/jobs/{job.pk}/file/")
@@ -187,7 +187,7 @@ def test_large_export_runs_as_a_job_with_progress_and_download(
 
 def test_running_job_page_polls(client, world):
     job = ExportJob.objects.create(
-        kind="rollup", params={}, created_by=world.secretary, rows_total=10, rows_done=4, state="running"
+        kind="rollup", params={}, requested_by=world.secretary, rows_total=10, rows_done=4, status="running"
     )
     client.force_login(world.secretary)
     page = client.get(f"/excel/export/jobs/{job.pk}/").content.decode()

@@ -10,9 +10,10 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
+from core.jobs import JobStatus
 from ledger import triggers
 from ledger.models import Period, PointEvent
-from reports.models import Document, JobStatus
+from reports.models import Document
 from tests.reports_helpers import fill_q3
 
 ARTIFACTS = Path(settings.BASE_DIR) / "test-artifacts"

@@ -6,10 +6,11 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 
+from core.jobs import JobStatus
 from ledger.models import Period
 from members.models import Member
 from reports import selectors, services
-from reports.models import Document, DocumentKind, JobStatus, Order
+from reports.models import Document, DocumentKind, Order
 from reports.tasks import document_render_task
 from tests import factories
 from tests.reports_helpers import fill_q3, font_coverage_problems, pdf_text, sign_and_post

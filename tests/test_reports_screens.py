@@ -9,10 +9,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django_celery_beat.models import PeriodicTask
 
+from core.jobs import JobStatus
 from ledger import triggers
 from ledger.models import Period, PointEvent
 from reports import services
-from reports.models import Batch, Document, DocumentKind, JobStatus, Notification
+from reports.models import Batch, Document, DocumentKind, Notification
 from tests import factories
 from tests.reports_helpers import approve_all, fill_q3, pdf_text, sign_and_post
 

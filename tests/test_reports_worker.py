@@ -17,7 +17,8 @@ from django.conf import settings
 from django.db import connection
 
 from config.celery import app
-from reports.models import Document, JobStatus
+from core.jobs import JobStatus
+from reports.models import Document
 from tests.reports_helpers import fill_q3, pdf_text, sign_and_post
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("frozen_today")]

@@ -217,7 +217,7 @@ def test_final_only_after_the_window_and_every_objection_answered(world, frozen_
     with pytest.raises(ValidationError) as exc:  # an objection unanswered
         services.period_finalise(actor=world.committee, period=period)
     assert objection.reference in exc.value.messages[0]
-    review_services.objection_answer(
+    review_services.feedback_resolve(
         actor=world.committee, feedback=objection, resolution="no_action", note="经村民小组长核实，卫生区干净"
     )
     period = services.period_finalise(actor=world.committee, period=period)
@@ -228,7 +228,7 @@ def test_upheld_objection_is_an_adjusting_entry_not_an_edit(world, frozen_today)
     period, event = _signed_posted(world, frozen_today)
     objection = review_services.feedback_submit(branch=world.branch_a, body="王学恩只打扫了一半", period=period)
     with pytest.raises(ValidationError):  # "corrected" needs the correction first
-        review_services.objection_answer(actor=world.committee, feedback=objection, resolution="corrected", note="更正")
+        review_services.feedback_resolve(actor=world.committee, feedback=objection, resolution="corrected", note="更正")
     correction = review_services.objection_correction_add(
         actor=world.committee, feedback=objection, original=event, points="5", reason="经核实只打扫了一半"
     )
@@ -236,15 +236,15 @@ def test_upheld_objection_is_an_adjusting_entry_not_an_edit(world, frozen_today)
     assert correction.period.quarter == 4 and correction.feedback_id == objection.pk
     event.refresh_from_db()
     assert event.points == 10  # the signed entry is untouched
-    review_services.objection_answer(
+    review_services.feedback_resolve(
         actor=world.committee, feedback=objection, resolution="corrected", note="异议成立，已在第四季度更正"
     )
 
 
-def test_objection_answer_refuses_ordinary_feedback(world):
+def test_ordinary_feedback_cannot_be_answered_as_corrected(world):
     feedback = review_services.feedback_submit(branch=world.branch_a, body="有事")
     with pytest.raises(ValidationError):
-        review_services.objection_answer(actor=world.committee, feedback=feedback, resolution="no_action", note="无")
+        review_services.feedback_resolve(actor=world.committee, feedback=feedback, resolution="corrected", note="无")
 
 
 def test_correction_only_for_the_objected_quarter(world, frozen_today):

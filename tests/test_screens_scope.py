@@ -88,7 +88,7 @@ def branch_a_objects(world, frozen_today):
         file_hash="0" * 64,
     )
     export = ExportJob.objects.create(
-        kind="branch-quarter", params={"branch": world.branch_a.pk}, created_by=world.secretary
+        kind="branch-quarter", params={"branch": world.branch_a.pk}, requested_by=world.secretary
     )
     return {
         # samples for one URL name win over the generic ones

@@ -18,8 +18,9 @@ from django.core.management.base import BaseCommand, CommandError
 
 from branches.models import Organisation
 from core import clock
+from core.quarters import quarter_bounds, quarter_of
 from ledger.models import Kind
-from ledger.selectors import quarter_bounds, quarter_of, rule_usage, rules_for_branch
+from ledger.selectors import rule_usage, rules_for_branch
 from members.models import Member
 
 NEW_MEMBERS = [

@@ -18,9 +18,9 @@ from django.db import transaction
 from branches.models import Organisation, RoleAssignment
 from branches.services import organisation_create, role_assign
 from core import clock
+from core.quarters import quarter_bounds, quarter_of
 from ledger import review_services, services
 from ledger.models import Kind, Period, PointEvent, ScoringRule
-from ledger.selectors import quarter_bounds, quarter_of
 from members.models import Member
 from members.services import member_create
 

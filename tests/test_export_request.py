@@ -1,0 +1,75 @@
+"""``ledger.exports.export_request``: validates, records the job, and queues it only after commit."""
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import Http404
+
+from core.jobs import Job, JobStatus
+from ledger import exports, tasks
+from ledger.models import ExportJob
+from reports.models import Batch, Document
+
+pytestmark = pytest.mark.usefixtures("frozen_today")
+
+
+@pytest.fixture
+def queued(monkeypatch):
+    sent = []
+    monkeypatch.setattr(tasks.export_job_run, "delay", lambda job_id: sent.append(job_id))
+    return sent
+
+
+def _params(world):
+    return {"branch": str(world.branch_a.pk), "year": "2026", "quarter": "4"}
+
+
+def test_request_records_the_job_and_queues_it_after_commit(world, queued, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks() as callbacks:
+        job = exports.export_request(actor=world.secretary, kind="branch_quarter", params=_params(world))
+        assert queued == []  # nothing sent while the row is uncommitted
+    assert len(callbacks) == 1
+    assert (job.status, job.requested_by, job.kind) == (JobStatus.QUEUED, world.secretary, "branch_quarter")
+    callbacks[0]()
+    assert queued == [job.pk]
+
+
+def test_request_rolled_back_queues_nothing(world, queued, django_capture_on_commit_callbacks):
+    with (
+        django_capture_on_commit_callbacks(execute=True) as callbacks,
+        pytest.raises(RuntimeError),
+        transaction.atomic(),
+    ):
+        exports.export_request(actor=world.secretary, kind="branch_quarter", params=_params(world))
+        raise RuntimeError
+    assert callbacks == [] and queued == [] and not ExportJob.objects.exists()
+
+
+def test_invalid_request_creates_nothing(world, queued, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        with pytest.raises(Http404):
+            exports.export_request(actor=world.secretary, kind="nonsense", params={})
+        with pytest.raises((ValidationError, Http404)):  # another branch, or no branch at all
+            exports.export_request(
+                actor=world.secretary,
+                kind="branch_quarter",
+                params={**_params(world), "branch": str(world.branch_b.pk)},
+            )
+    assert callbacks == [] and queued == [] and not ExportJob.objects.exists()
+
+
+def test_broker_failure_is_shown_on_the_job(world, monkeypatch, django_capture_on_commit_callbacks):
+    def down(job_id):
+        raise ConnectionError("broker unreachable")
+
+    monkeypatch.setattr(tasks.export_job_run, "delay", down)
+    with django_capture_on_commit_callbacks(execute=True):
+        job = exports.export_request(actor=world.secretary, kind="branch_quarter", params=_params(world))
+    job.refresh_from_db()
+    assert job.status == JobStatus.FAILED and "broker unreachable" in job.error
+
+
+def test_every_long_job_shares_one_status_enum():
+    for model in (Document, Batch, ExportJob):
+        assert issubclass(model, Job)
+        assert model._meta.get_field("status").choices == JobStatus.choices
