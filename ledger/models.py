@@ -10,6 +10,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from branches.querysets import InheritedManager, ScopedManager
+
 
 class Kind(models.TextChoices):
     BASE = "base", _("基础积分")
@@ -37,6 +39,10 @@ class ScoringRule(models.Model):
     evidence_required = models.BooleanField(_("须附证明材料"), default=False)
     description = models.TextField(_("说明"), blank=True)
     is_active = models.BooleanField(_("启用"), default=True)
+
+    # scope: see branches/querysets.py
+    organisation_path = "organisation"
+    objects = InheritedManager()
 
     class Meta:
         verbose_name = _("积分细则")
@@ -114,6 +120,10 @@ class Period(models.Model):
     posted_at = models.DateTimeField(_("公示时间"), null=True, blank=True)
     posting_ends_on = models.DateField(_("公示截止日期"), null=True, blank=True)
     finalised_at = models.DateTimeField(_("定稿时间"), null=True, blank=True)
+
+    # scope: see branches/querysets.py
+    branch_path = "branch"
+    objects = ScopedManager()
 
     class Meta:
         verbose_name = _("季度")
@@ -229,6 +239,11 @@ class PointEvent(models.Model):
     created_at = models.DateTimeField(_("录入时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
+    # scope: see branches/querysets.py
+    branch_path = "branch"
+    owner_path = "member__user"
+    objects = ScopedManager()
+
     class Meta:
         verbose_name = _("积分条目")
         verbose_name_plural = _("积分条目")
@@ -283,6 +298,11 @@ class Evidence(models.Model):
     image = models.ImageField(_("照片"), upload_to=evidence_path)
     uploaded_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
 
+    # scope: see branches/querysets.py
+    branch_path = "event__branch"
+    owner_path = "event__member__user"
+    objects = ScopedManager()
+
     class Meta:
         verbose_name = _("证明材料")
         verbose_name_plural = _("证明材料")
@@ -306,6 +326,10 @@ class MemberQuarterTotal(models.Model):
     bonus = models.DecimalField(_("贡献加分"), max_digits=8, decimal_places=1, default=0)
     deduction = models.DecimalField(_("违规扣分"), max_digits=8, decimal_places=1, default=0)
     total = models.DecimalField(_("合计"), max_digits=8, decimal_places=1, default=0)
+
+    # scope: see branches/querysets.py
+    branch_path = "period__branch"
+    objects = ScopedManager()
 
     class Meta:
         verbose_name = _("季度积分合计")
@@ -348,6 +372,10 @@ class AuditEntry(models.Model):
     summary = models.CharField(_("摘要"), max_length=255)
     reason = models.TextField(_("理由"), blank=True)
     data = models.JSONField(_("详情"), default=dict, blank=True)
+
+    # scope: see branches/querysets.py
+    branch_path = "branch"
+    objects = ScopedManager()
 
     class Meta:
         verbose_name = _("操作记录")
@@ -396,6 +424,10 @@ class Meeting(models.Model):
     )
     created_at = models.DateTimeField(_("记录时间"), auto_now_add=True)
 
+    # scope: see branches/querysets.py
+    branch_path = "branch"
+    objects = ScopedManager()
+
     class Meta:
         verbose_name = _("会议")
         verbose_name_plural = _("会议")
@@ -430,6 +462,10 @@ class Attendance(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
     )
+
+    # scope: see branches/querysets.py
+    branch_path = "meeting__branch"
+    objects = ScopedManager()
 
     class Meta:
         verbose_name = _("出勤记录")
@@ -498,6 +534,10 @@ class Feedback(models.Model):
     )
     resolved_at = models.DateTimeField(_("答复时间"), null=True, blank=True)
 
+    # scope: see branches/querysets.py
+    branch_path = "branch"
+    objects = ScopedManager()
+
     class Meta:
         verbose_name = _("群众反映")
         verbose_name_plural = _("群众反映")
@@ -537,6 +577,10 @@ class ReviewMark(models.Model):
     marked_at = models.DateTimeField(_("审核确认时间"), auto_now_add=True)
     note = models.CharField(_("意见"), max_length=200, blank=True)
 
+    # scope: see branches/querysets.py
+    branch_path = "period__branch"
+    objects = ScopedManager()
+
     class Meta:
         verbose_name = _("审核确认")
         verbose_name_plural = _("审核确认")
@@ -560,6 +604,10 @@ class IdempotencyKey(models.Model):
     status_code = models.PositiveSmallIntegerField(_("响应状态码"))
     response = models.JSONField(_("响应内容"), default=dict)
     created_at = models.DateTimeField(_("时间"), auto_now_add=True)
+
+    # scope: see branches/querysets.py
+    owner_path = "user"
+    objects = ScopedManager()
 
     class Meta:
         verbose_name = _("幂等键")
@@ -599,6 +647,10 @@ class ImportBatch(models.Model):
     created_count = models.PositiveIntegerField(_("导入条数"), default=0)
     created_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
     confirmed_at = models.DateTimeField(_("确认时间"), null=True, blank=True)
+
+    # scope: see branches/querysets.py
+    branch_path = "branch"
+    objects = ScopedManager()
 
     class Meta:
         verbose_name = _("导入批次")
@@ -642,6 +694,10 @@ class ExportJob(models.Model):
     error = models.TextField(_("错误"), blank=True)
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+
+    # scope: see branches/querysets.py
+    owner_path = "created_by"
+    objects = ScopedManager()
 
     class Meta:
         verbose_name = _("导出任务")

@@ -10,6 +10,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from branches.querysets import ScopedManager
+
 
 class DocumentKind(models.TextChoices):
     POSTING = "posting", _("季度积分公示")
@@ -86,6 +88,11 @@ class Document(models.Model):
     attempts = models.PositiveSmallIntegerField(_("尝试次数"), default=0)
     error = models.TextField(_("错误信息"), blank=True)
 
+    # scope: see branches/querysets.py
+    organisation_path = "organisation"
+    owner_path = "member__user"  # a member's own statements
+    objects = ScopedManager()
+
     class Meta:
         verbose_name = _("公示文档")
         verbose_name_plural = _("公示文档")
@@ -137,6 +144,10 @@ class Batch(models.Model):
     duration_ms = models.PositiveIntegerField(_("用时（毫秒）"), null=True, blank=True)
     error = models.TextField(_("错误信息"), blank=True)
 
+    # scope: see branches/querysets.py
+    organisation_path = "organisation"
+    objects = ScopedManager()
+
     class Meta:
         verbose_name = _("批量生成")
         verbose_name_plural = _("批量生成")
@@ -167,6 +178,10 @@ class PostingPreference(models.Model):
     paper = models.CharField(_("纸张"), max_length=2, choices=Paper.choices, default=Paper.A4)
     orientation = models.CharField(_("方向"), max_length=10, choices=Orientation.choices, default=Orientation.PORTRAIT)
 
+    # scope: see branches/querysets.py
+    branch_path = "branch"
+    objects = ScopedManager()
+
     class Meta:
         verbose_name = _("公示打印设置")
         verbose_name_plural = _("公示打印设置")
@@ -189,6 +204,11 @@ class Notification(models.Model):
     message = models.CharField(_("内容"), max_length=255)
     created_at = models.DateTimeField(_("时间"), auto_now_add=True)
     read_at = models.DateTimeField(_("阅读时间"), null=True, blank=True)
+
+    # scope: see branches/querysets.py
+    branch_path = "branch"
+    owner_path = "user"
+    objects = ScopedManager()
 
     class Meta:
         verbose_name = _("提醒")
