@@ -18,10 +18,10 @@ from branches.admin_scope import ScopedAdmin
 from branches.selectors import can_decide, can_sign
 from core import clock
 from ledger import review_services, services
-from ledger.models import Feedback, Kind, Period, PointEvent, ReviewMark
+from ledger.models import Feedback, Kind, Period, PointEvent, ReviewMark, ScoringRule
 from ledger.review_selectors import event_history, feedback_queue, period_review, period_review_context
-from ledger.selectors import event_scope, period_scope, quarter_bounds, rule_scope, rules_for_branch
-from members.selectors import member_scope
+from ledger.selectors import quarter_bounds, rules_for_branch
+from members.models import Member
 
 
 def report(request, exc: Exception) -> None:
@@ -39,8 +39,8 @@ def _date(value: str) -> datetime.date | None:
 def _deduction_from_post(request, branch_id: int) -> dict:
     """The deduction form's fields, each looked up through the user's scope (404 otherwise)."""
     data = request.POST
-    member = member_scope(request.user, write=True).filter(pk=data.get("member") or 0, branch_id=branch_id).first()
-    rule = rule_scope(request.user).filter(pk=data.get("rule") or 0, kind=Kind.DEDUCTION).first()
+    member = Member.objects.writable_by(request.user).filter(pk=data.get("member") or 0, branch_id=branch_id).first()
+    rule = ScoringRule.objects.visible_to(request.user).filter(pk=data.get("rule") or 0, kind=Kind.DEDUCTION).first()
     if member is None:
         raise ValidationError({"member": _("请选择本支部的党员。")})
     if rule is None:
@@ -77,9 +77,9 @@ class PeriodReviewMixin:
         return format_html('<a href="{}">{}</a>', url, _("季度审核"))
 
     def review_view(self, request, period_id: int):
-        period = get_object_or_404(period_scope(request.user).select_related("branch"), pk=period_id)
+        period = get_object_or_404(Period.objects.visible_to(request.user).select_related("branch"), pk=period_id)
         writable = (
-            period_scope(request.user, write=True).filter(pk=period.pk).exists()
+            Period.objects.writable_by(request.user).filter(pk=period.pk).exists()
             and can_decide(request.user, period.branch)
             and ScopedAdmin.has_module_permission(self, request)
         )
@@ -112,7 +112,7 @@ class PeriodReviewMixin:
     def _review_post(self, request, period: Period) -> None:
         data = request.POST
         user = request.user
-        events = event_scope(user, write=True).filter(period=period).select_related("member")
+        events = PointEvent.objects.writable_by(user).filter(period=period).select_related("member")
         try:
             if "decide" in data:
                 action, _sep, raw_id = data["decide"].partition(":")
@@ -161,7 +161,7 @@ class PeriodReviewMixin:
                 feedback_id = data.get("feedback") or ""
                 if feedback_id:
                     feedback = get_object_or_404(
-                        Feedback.objects.filter(branch_id=period.branch_id),
+                        Feedback.objects.writable_by(user).filter(branch_id=period.branch_id),
                         pk=feedback_id if feedback_id.isdigit() else 0,
                     )
                     event = review_services.feedback_deduction_add(actor=user, feedback=feedback, **fields)
@@ -294,9 +294,7 @@ class FeedbackAdmin(ScopedAdmin):
 
     def answer_view(self, request, feedback_id: int):
         feedback = get_object_or_404(
-            self.scope_filter(Feedback.objects.all(), request).select_related(
-                "branch", "member", "period", "resolved_by"
-            ),
+            Feedback.objects.visible_to(request.user).select_related("branch", "member", "period", "resolved_by"),
             pk=feedback_id,
         )
         writable = (
@@ -312,7 +310,8 @@ class FeedbackAdmin(ScopedAdmin):
         original_choices = []
         if feedback.period_id:
             original_choices = list(
-                PointEvent.objects.filter(period_id=feedback.period_id, corrects__isnull=True)
+                PointEvent.objects.visible_to(request.user)
+                .filter(period_id=feedback.period_id, corrects__isnull=True)
                 .select_related("member", "rule")
                 .order_by("member__name_pinyin", "occurred_on")
             )
@@ -332,7 +331,7 @@ class FeedbackAdmin(ScopedAdmin):
             "resolutions": resolutions,
             "original_choices": original_choices,
             "members": list(
-                member_scope(request.user, write=True)
+                Member.objects.writable_by(request.user)
                 .filter(branch_id=feedback.branch_id, status="active")
                 .order_by("name_strokes", "name_pinyin")
             )
@@ -354,7 +353,7 @@ class FeedbackAdmin(ScopedAdmin):
                 messages.success(request, _("已录入扣分（待其他支委审核）：%(event)s") % {"event": event})
             elif "correction" in data:
                 original = get_object_or_404(
-                    event_scope(request.user, write=True).filter(period_id=feedback.period_id or 0),
+                    PointEvent.objects.writable_by(request.user).filter(period_id=feedback.period_id or 0),
                     pk=data.get("original") if (data.get("original") or "").isdigit() else 0,
                 )
                 event = review_services.objection_correction_add(
@@ -381,7 +380,6 @@ class FeedbackAdmin(ScopedAdmin):
 
 @admin.register(ReviewMark)
 class ReviewMarkAdmin(ScopedAdmin):
-    branch_lookup = "period__branch"
     list_display = ("period", "user", "marked_at", "note")
     list_select_related = ("period", "period__branch", "user")
     writable = False

@@ -8,29 +8,17 @@ signed quarter, scoped, and marked as imported (source 导入) with the importin
 import datetime
 
 from django.core.exceptions import ValidationError
-from django.db.models import Q
 from django.utils.translation import gettext as _
 from import_export import fields, resources, widgets
 
-from branches.models import Organisation, RoleAssignment
+from branches.models import Organisation
+from branches.selectors import officer_organisations
 from ledger import services
 from ledger.excel import parse_date
 from ledger.models import Kind, PointEvent, ScoringRule
-from ledger.selectors import event_scope, rule_scope, rules_for_branch
+from ledger.selectors import rules_for_branch
+from members.models import Member
 from members.resources import ChoiceLabelWidget, ScopedResourceMixin
-from members.selectors import member_scope
-
-
-def _officer_organisations(user):
-    if user is not None and user.is_superuser:
-        return Organisation.objects.all()
-    paths = RoleAssignment.objects.filter(user=user, role=RoleAssignment.Role.OFFICER).values_list(
-        "organisation__path", flat=True
-    )
-    allowed = Q(pk__in=[])
-    for path in paths:
-        allowed |= Q(path__startswith=path)
-    return Organisation.objects.filter(allowed)
 
 
 class OfficerOrganisationWidget(widgets.ForeignKeyWidget):
@@ -39,7 +27,7 @@ class OfficerOrganisationWidget(widgets.ForeignKeyWidget):
         self.resource = resource
 
     def get_queryset(self, value, row, *args, **kwargs):
-        return _officer_organisations(self.resource.user)
+        return officer_organisations(self.resource.user)
 
 
 class ScoringRuleResource(ScopedResourceMixin, resources.ModelResource):
@@ -72,11 +60,11 @@ class ScoringRuleResource(ScopedResourceMixin, resources.ModelResource):
         )
 
     def get_queryset(self):
-        return ScoringRule.objects.filter(organisation__in=_officer_organisations(self.user))
+        return ScoringRule.objects.writable_by(self.user)
 
     def before_save_instance(self, instance, row, **kwargs):
         if instance.pk and instance.events.exists():
-            original = ScoringRule.objects.get(pk=instance.pk)
+            original = ScoringRule.objects.writable_by(self.user).get(pk=instance.pk)
             if original.kind != instance.kind:
                 raise ValidationError({"kind": _("该细则已有积分记录，类别不能修改。")})
         instance.full_clean()
@@ -105,12 +93,12 @@ class ClaimResource(ScopedResourceMixin, resources.ModelResource):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["id"].column_name = "编号"
-        members = member_scope(self.user, write=True)
+        members = Member.objects.writable_by(self.user)
         self.fields["member"].widget = _ScopedFK(members, "name")
-        self.fields["rule"].widget = _ScopedFK(rule_scope(self.user), "code")
+        self.fields["rule"].widget = _ScopedFK(ScoringRule.objects.visible_to(self.user), "code")
 
     def get_queryset(self):
-        return event_scope(self.user).select_related("member", "rule")
+        return PointEvent.objects.visible_to(self.user).select_related("member", "rule")
 
     def import_field(self, field, instance, row, is_m2m=False, **kwargs):
         if field.attribute == "occurred_on" and row.get(field.column_name) not in (None, ""):
