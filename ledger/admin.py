@@ -5,7 +5,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from branches.admin_import import ScopedImportExportMixin
-from branches.admin_scope import ReadOnlyAdmin, ScopedAdmin, can_write_somewhere
+from branches.admin_scope import ReadOnlyAdmin, ScopedAdmin, can_write_somewhere, has_any_role
 from branches.selectors import officer_organisations
 from ledger import services
 from ledger.admin_review import PeriodReviewMixin, event_history_table
@@ -135,6 +135,10 @@ class EvidenceInline(admin.TabularInline):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+    def has_view_permission(self, request, obj=None):
+        # the entry itself was found through its scope; its photos go with it
+        return has_any_role(request.user)
 
     @admin.display(description=_("照片"))
     def thumbnail(self, obj):
