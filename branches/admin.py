@@ -1,11 +1,9 @@
 from django.contrib import admin
-from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from branches import services
 from branches.admin_scope import ScopedAdmin
 from branches.models import Organisation, RoleAssignment
-from branches.selectors import organisation_scope
 
 
 @admin.register(Organisation)
@@ -14,11 +12,6 @@ class OrganisationAdmin(ScopedAdmin):
     list_filter = ("level",)
     search_fields = ("name", "code")
     readonly_fields = ("path",)
-
-    def scope_filter(self, queryset: QuerySet, request, *, write: bool = False) -> QuerySet:
-        if write:
-            return queryset if request.user.is_superuser else queryset.none()
-        return queryset.filter(pk__in=organisation_scope(request.user))
 
     def has_add_permission(self, request):
         return request.user.is_active and request.user.is_superuser
@@ -46,11 +39,6 @@ class RoleAssignmentAdmin(ScopedAdmin):
     list_filter = ("role",)
     search_fields = ("user__username", "user__first_name", "user__last_name", "organisation__name")
     list_select_related = ("user", "organisation")
-
-    def scope_filter(self, queryset: QuerySet, request, *, write: bool = False) -> QuerySet:
-        if write:
-            return queryset if request.user.is_superuser else queryset.none()
-        return queryset.filter(organisation__in=organisation_scope(request.user))
 
     def has_add_permission(self, request):
         return request.user.is_active and request.user.is_superuser

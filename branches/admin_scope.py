@@ -1,6 +1,8 @@
 """The admin's side of the scope rule: every ModelAdmin of the project derives from ScopedAdmin.
 
-Querysets, foreign-key choices and permissions all come from ``branches.selectors.branch_scope``.
+Querysets come from the model's scoped manager (``visible_to``/``writable_by``, see
+``branches/querysets.py``); foreign-key choices and permissions from the same scope function,
+``branches.selectors.branch_scope``.
 Django's per-model permission table is not used: what a user may do follows from their role in
 a branch (or above it), the same as on every other screen. An object outside the user's scope
 answers 404, as everywhere else.
@@ -13,7 +15,8 @@ from django.db.models import QuerySet
 from django.http import Http404
 
 from branches.models import Organisation, RoleAssignment
-from branches.selectors import branch_scope, organisation_scope
+from branches.querysets import ScopedQuerySet
+from branches.selectors import branch_scope
 
 
 def has_any_role(user) -> bool:
@@ -32,23 +35,19 @@ def can_write_somewhere(user) -> bool:
 
 
 class ScopedAdmin(admin.ModelAdmin):
-    #: Lookup from this model to its branch (an Organisation of level branch).
-    branch_lookup: str | None = "branch"
+    """The model says how it reaches its branch (``branch_path`` etc. on the model); the admin
+    adds nothing to that, so the list, the forms and the API agree on who sees what."""
+
     #: Whether anyone (in scope) may add, change or delete here at all.
     writable = True
     deletable = False
 
     # --- querysets ------------------------------------------------------------------------
-    def scope_filter(self, queryset: QuerySet, request, *, write: bool = False) -> QuerySet:
-        if self.branch_lookup is None:
-            raise NotImplementedError("set branch_lookup or override scope_filter")
-        return queryset.filter(**{f"{self.branch_lookup}__in": branch_scope(request.user, write=write)})
-
-    def get_queryset(self, request):
-        return self.scope_filter(super().get_queryset(request), request)
+    def get_queryset(self, request) -> QuerySet:
+        return super().get_queryset(request).visible_to(request.user)
 
     def in_write_scope(self, request, obj) -> bool:
-        return self.scope_filter(self.model._default_manager.filter(pk=obj.pk), request, write=True).exists()
+        return self.model._default_manager.writable_by(request.user).filter(pk=obj.pk).exists()
 
     # --- permissions ----------------------------------------------------------------------
     def has_module_permission(self, request):
@@ -72,25 +71,22 @@ class ScopedAdmin(admin.ModelAdmin):
 
     # --- choices --------------------------------------------------------------------------
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        from ledger.models import Period, PointEvent, ScoringRule
-        from ledger.selectors import event_scope, period_scope, rule_scope
-        from members.models import Member
-        from members.selectors import member_scope
+        from ledger.models import ScoringRule
 
         related = db_field.related_model
+        user = request.user
         if related is Organisation:
             if db_field.name in ("branch",):
-                kwargs["queryset"] = branch_scope(request.user, write=True)
+                kwargs["queryset"] = branch_scope(user, write=True)
             else:
-                kwargs["queryset"] = organisation_scope(request.user)
-        elif related is Member:
-            kwargs["queryset"] = member_scope(request.user, write=True).select_related("branch")
+                kwargs["queryset"] = Organisation.objects.visible_to(user)
         elif related is ScoringRule:
-            kwargs["queryset"] = rule_scope(request.user)
-        elif related is Period:
-            kwargs["queryset"] = period_scope(request.user, write=True).select_related("branch")
-        elif related is PointEvent:
-            kwargs["queryset"] = event_scope(request.user, write=True)
+            kwargs["queryset"] = ScoringRule.objects.visible_to(user)  # rules are inherited, read-only below
+        elif isinstance(related._default_manager.all(), ScopedQuerySet):
+            queryset = related._default_manager.writable_by(user)
+            if "branch" in {f.name for f in related._meta.fields}:
+                queryset = queryset.select_related("branch")
+            kwargs["queryset"] = queryset
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     # Another branch's object is "not found", never a redirect that admits it exists, and never

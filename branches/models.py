@@ -4,6 +4,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from branches.querysets import ScopedManager
+
 
 class Organisation(models.Model):
     """A node of the party organisation tree. Only branches (村党支部) own members and a ledger."""
@@ -29,6 +31,10 @@ class Organisation(models.Model):
     posting_window_days = models.PositiveSmallIntegerField(
         _("公示期（天）"), default=7, help_text=_("季度积分张榜公示的天数")
     )
+
+    # scope: see branches/querysets.py
+    organisation_path = "pk"
+    objects = ScopedManager()
 
     class Meta:
         verbose_name = _("组织")
@@ -70,6 +76,10 @@ class RoleAssignment(models.Model):
     )
     role = models.CharField(_("职务"), max_length=12, choices=Role.choices)
     created_at = models.DateTimeField(_("任职登记时间"), auto_now_add=True)
+
+    # scope: see branches/querysets.py
+    organisation_path = "organisation"
+    objects = ScopedManager()
 
     class Meta:
         verbose_name = _("职务分工")

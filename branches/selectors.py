@@ -51,6 +51,21 @@ def organisation_scope(user: AbstractBaseUser | AnonymousUser | None) -> QuerySe
     return organisations.filter(allowed)
 
 
+def officer_organisations(user: AbstractBaseUser | AnonymousUser | None) -> QuerySet[Organisation]:
+    """The organisations an officer administers (their county or township and everything below):
+    where they set scoring rules. A superuser administers all; anyone else none."""
+    organisations = Organisation.objects.all()
+    if user is None or not user.is_authenticated or not user.is_active:
+        return organisations.none()
+    if user.is_superuser:
+        return organisations
+    paths = RoleAssignment.objects.filter(user=user, role=Role.OFFICER).values_list("organisation__path", flat=True)
+    allowed = Q(pk__in=[])
+    for path in paths:
+        allowed |= Q(path__startswith=path)
+    return organisations.filter(allowed)
+
+
 def user_roles(user: AbstractBaseUser | AnonymousUser | None, branch: Organisation) -> set[str]:
     """The roles the user holds in this branch itself (not those held above it)."""
     if user is None or not user.is_authenticated or not user.is_active:

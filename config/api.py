@@ -182,7 +182,7 @@ def idempotent_create(request, create) -> Response:
             )
         return Response(stored.response, status=stored.status_code, headers={"Idempotent-Replayed": "true"})
 
-    stored = IdempotencyKey.objects.filter(user=request.user, key=key).first()
+    stored = IdempotencyKey.objects.visible_to(request.user).filter(user=request.user, key=key).first()
     if stored is not None:
         return replay(stored)
     try:
@@ -198,7 +198,7 @@ def idempotent_create(request, create) -> Response:
                 )
     except IntegrityError:
         # A concurrent request with the same key won; this one wrote nothing (rolled back).
-        stored = IdempotencyKey.objects.filter(user=request.user, key=key).first()
+        stored = IdempotencyKey.objects.visible_to(request.user).filter(user=request.user, key=key).first()
         if stored is None:
             raise ApiError(
                 status_code=409, code="idempotency_in_progress", message=_("相同的请求正在处理中，请稍后重试。")

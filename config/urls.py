@@ -1,5 +1,4 @@
 from django.conf import settings
-from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
 
@@ -21,6 +20,6 @@ urlpatterns = [
     path("reports/", include("reports.urls")),
     path("", include(public_urlpatterns)),
 ]
-
-if settings.DEBUG:
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+# No route serves MEDIA_ROOT, in any mode: evidence photos and generated documents are private
+# and go out only through views that check the scope (ledger.views.evidence_image,
+# reports.views.document_download / batch_download / public_period_pdf).

@@ -1,12 +1,12 @@
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Q, QuerySet
+from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from branches.admin_import import ScopedImportExportMixin
-from branches.admin_scope import ReadOnlyAdmin, ScopedAdmin
-from branches.models import Organisation, RoleAssignment
+from branches.admin_scope import ReadOnlyAdmin, ScopedAdmin, can_write_somewhere, has_any_role
+from branches.selectors import officer_organisations
 from ledger import services
 from ledger.admin_review import PeriodReviewMixin, event_history_table
 from ledger.models import (
@@ -23,7 +23,6 @@ from ledger.models import (
     ScoringRule,
 )
 from ledger.resources import ScoringRuleResource
-from ledger.selectors import rule_scope
 
 
 def _report(request, exc: Exception) -> None:
@@ -51,24 +50,10 @@ class ScoringRuleAdmin(ScopedImportExportMixin, ScopedAdmin):
     search_fields = ("code", "title")
     list_select_related = ("organisation",)
 
-    def _officer_orgs(self, request) -> QuerySet:
-        paths = RoleAssignment.objects.filter(user=request.user, role=RoleAssignment.Role.OFFICER).values_list(
-            "organisation__path", flat=True
-        )
-        allowed = Q(pk__in=[])
-        for path in paths:
-            allowed |= Q(path__startswith=path)
-        return Organisation.objects.filter(allowed)
-
-    def scope_filter(self, queryset: QuerySet, request, *, write: bool = False) -> QuerySet:
-        if request.user.is_superuser:
-            return queryset
-        if write:
-            return queryset.filter(organisation__in=self._officer_orgs(request))
-        return queryset.filter(pk__in=rule_scope(request.user))
-
+    # Who reads and who writes a rule is the model's scope (ScoringRule.objects.visible_to /
+    # writable_by): read along the path to one's branches, written by officers above them.
     def has_add_permission(self, request):
-        return request.user.is_active and (request.user.is_superuser or self._officer_orgs(request).exists())
+        return request.user.is_active and officer_organisations(request.user).exists()
 
     def has_change_permission(self, request, obj=None):
         if obj is None:
@@ -77,9 +62,7 @@ class ScoringRuleAdmin(ScopedImportExportMixin, ScopedAdmin):
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "organisation":
-            kwargs["queryset"] = (
-                Organisation.objects.all() if request.user.is_superuser else self._officer_orgs(request)
-            )
+            kwargs["queryset"] = officer_organisations(request.user)
             return super(ScopedAdmin, self).formfield_for_foreignkey(db_field, request, **kwargs)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
@@ -153,9 +136,15 @@ class EvidenceInline(admin.TabularInline):
     def has_change_permission(self, request, obj=None):
         return False
 
+    def has_view_permission(self, request, obj=None):
+        # the entry itself was found through its scope; its photos go with it
+        return has_any_role(request.user)
+
     @admin.display(description=_("照片"))
     def thumbnail(self, obj):
-        return format_html('<a href="{}"><img src="{}" style="max-height:120px"></a>', obj.image.url, obj.image.url)
+        # through the scoped view, never /media/: a photo is as private as the entry it proves
+        url = reverse("evidence_image", args=[obj.pk])
+        return format_html('<a href="{}"><img src="{}" style="max-height:120px"></a>', url, url)
 
 
 @admin.register(PointEvent)
@@ -223,19 +212,13 @@ class PointEventAdmin(ScopedAdmin):
     def get_actions(self, request):
         # the action needs change-like rights in a branch; officers only read
         actions = super().get_actions(request)
-        if (
-            not request.user.is_superuser
-            and not RoleAssignment.objects.filter(
-                user=request.user, role__in=["secretary", "deputy", "committee"]
-            ).exists()
-        ):
+        if not can_write_somewhere(request.user):
             actions.pop("approve", None)
         return actions
 
 
 @admin.register(MemberQuarterTotal)
 class MemberQuarterTotalAdmin(ReadOnlyAdmin):
-    branch_lookup = "period__branch"
     list_display = ("member", "period", "base", "bonus", "deduction", "total")
     list_filter = ("period__year", "period__quarter", ("period__branch", admin.RelatedOnlyFieldListFilter))
     search_fields = ("member__name", "member__name_initials", "member__name_pinyin")
@@ -244,7 +227,6 @@ class MemberQuarterTotalAdmin(ReadOnlyAdmin):
 
 @admin.register(Evidence)
 class EvidenceAdmin(ReadOnlyAdmin):
-    branch_lookup = "event__branch"
     list_display = ("event", "uploaded_at")
     list_select_related = ("event", "event__member", "event__rule")
 
@@ -287,7 +269,6 @@ class MeetingAdmin(ReadOnlyAdmin):
 
 @admin.register(Attendance)
 class AttendanceAdmin(ReadOnlyAdmin):
-    branch_lookup = "meeting__branch"
     list_display = ("meeting", "member", "status", "reason")
     list_filter = ("status",)
     search_fields = ("member__name", "member__name_initials", "meeting__topic")
@@ -305,14 +286,8 @@ class ImportBatchAdmin(ReadOnlyAdmin):
 
 
 class OwnRecordsAdmin(ReadOnlyAdmin):
-    """Records that belong to a user rather than a branch: each user sees their own."""
-
-    owner_lookup = "created_by"
-
-    def scope_filter(self, queryset: QuerySet, request, *, write: bool = False) -> QuerySet:
-        if request.user.is_superuser:
-            return queryset
-        return queryset.filter(**{self.owner_lookup: request.user})
+    """Records that belong to a user rather than a branch: each user sees their own (the models
+    declare ``owner_path``; a superuser sees all)."""
 
 
 @admin.register(ExportJob)
@@ -325,6 +300,5 @@ class ExportJobAdmin(OwnRecordsAdmin):
 
 @admin.register(IdempotencyKey)
 class IdempotencyKeyAdmin(OwnRecordsAdmin):
-    owner_lookup = "user"
     list_display = ("created_at", "user", "key", "status_code")
     list_select_related = ("user",)

@@ -27,8 +27,8 @@ from ledger.review_selectors import (
     period_review,
     period_review_context,
 )
-from ledger.selectors import period_scope, rules_for_branch
-from members.selectors import member_scope
+from ledger.selectors import rules_for_branch
+from members.models import Member
 
 
 def report(request, exc: Exception) -> None:
@@ -84,7 +84,7 @@ class PeriodReviewMixin:
         return format_html('<a href="{}">{}</a>', url, _("季度审核"))
 
     def review_view(self, request, period_id: int):
-        period = get_object_or_404(period_scope(request.user).select_related("branch"), pk=period_id)
+        period = get_object_or_404(Period.objects.visible_to(request.user).select_related("branch"), pk=period_id)
         permissions = period_permissions(request.user, period)
         if request.method == "POST":
             perform_action(request, PERIOD_ACTIONS, permissions, period=period)
@@ -214,9 +214,7 @@ class FeedbackAdmin(ScopedAdmin):
 
     def answer_view(self, request, feedback_id: int):
         feedback = get_object_or_404(
-            self.scope_filter(Feedback.objects.all(), request).select_related(
-                "branch", "member", "period", "resolved_by"
-            ),
+            Feedback.objects.visible_to(request.user).select_related("branch", "member", "period", "resolved_by"),
             pk=feedback_id,
         )
         permissions = branch_permissions(request.user, feedback.branch)
@@ -227,7 +225,8 @@ class FeedbackAdmin(ScopedAdmin):
         original_choices = []
         if feedback.period_id:
             original_choices = list(
-                PointEvent.objects.filter(period_id=feedback.period_id, corrects__isnull=True)
+                PointEvent.objects.visible_to(request.user)
+                .filter(period_id=feedback.period_id, corrects__isnull=True)
                 .select_related("member", "rule")
                 .order_by("member__name_pinyin", "occurred_on")
             )
@@ -247,7 +246,7 @@ class FeedbackAdmin(ScopedAdmin):
             "resolutions": resolutions,
             "original_choices": original_choices,
             "members": list(
-                member_scope(request.user, write=True)
+                Member.objects.writable_by(request.user)
                 .filter(branch_id=feedback.branch_id, status="active")
                 .order_by("name_strokes", "name_pinyin")
             )
@@ -263,7 +262,6 @@ class FeedbackAdmin(ScopedAdmin):
 
 @admin.register(ReviewMark)
 class ReviewMarkAdmin(ScopedAdmin):
-    branch_lookup = "period__branch"
     list_display = ("period", "user", "marked_at", "note")
     list_select_related = ("period", "period__branch", "user")
     writable = False

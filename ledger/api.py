@@ -18,8 +18,7 @@ from config.api import IDEMPOTENCY_HEADER, StrictSerializerMixin, idempotent_cre
 from core.points import ZERO
 from ledger import services
 from ledger.models import Kind, Period, PointEvent, ScoringRule
-from ledger.selectors import event_scope, period_scope, rule_scope
-from members.selectors import member_scope
+from members.models import Member
 
 
 class RuleSerializer(serializers.ModelSerializer):
@@ -50,7 +49,11 @@ class RuleViewSet(viewsets.ReadOnlyModelViewSet):
     filterset_fields = ["kind", "is_active"]
 
     def get_queryset(self):
-        return rule_scope(self.request.user).select_related("organisation").order_by("kind", "code", "id")
+        return (
+            ScoringRule.objects.visible_to(self.request.user)
+            .select_related("organisation")
+            .order_by("kind", "code", "id")
+        )
 
 
 class PeriodSerializer(serializers.ModelSerializer):
@@ -98,7 +101,7 @@ class PeriodViewSet(viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self):
         return (
-            period_scope(self.request.user)
+            Period.objects.visible_to(self.request.user)
             .select_related("branch")
             .annotate(
                 base=_approved_sum(Kind.BASE),
@@ -167,8 +170,8 @@ class ClaimSerializer(StrictSerializerMixin, serializers.Serializer):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         user = getattr(self.context.get("request"), "user", None)
-        self.fields["member"].queryset = member_scope(user).select_related("branch")
-        self.fields["rule"].queryset = rule_scope(user)
+        self.fields["member"].queryset = Member.objects.visible_to(user).select_related("branch")
+        self.fields["rule"].queryset = ScoringRule.objects.visible_to(user)
 
 
 class EventFilter(django_filters.FilterSet):
@@ -190,7 +193,11 @@ class EventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Crea
         return ClaimSerializer if self.action == "create" else EventSerializer
 
     def get_queryset(self):
-        return event_scope(self.request.user).select_related("member", "rule", "period").order_by("-occurred_on", "-id")
+        return (
+            PointEvent.objects.visible_to(self.request.user)
+            .select_related("member", "rule", "period")
+            .order_by("-occurred_on", "-id")
+        )
 
     @extend_schema(
         request=ClaimSerializer,

@@ -16,7 +16,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
-from branches.selectors import branch_scope, organisation_scope
+from branches.models import Organisation
+from branches.selectors import branch_scope
 from core import clock
 from core.jobs import JobStatus
 from core.quarters import quarter_of
@@ -24,7 +25,7 @@ from ledger.excel import ImportFileError
 from ledger.exports import export_build, export_is_large, export_request, export_write
 from ledger.imports import import_confirm, import_preview, import_template
 from ledger.models import ExportJob, ImportBatch
-from members.selectors import member_scope
+from members.models import Member
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -89,10 +90,9 @@ def import_start(request):
 
 def _batch_for(request, pk: int) -> ImportBatch:
     return get_object_or_404(
-        ImportBatch.objects.select_related("branch"),
+        ImportBatch.objects.writable_by(request.user).select_related("branch"),
         pk=pk,
         created_by=request.user,
-        branch__in=branch_scope(request.user, write=True),
     )
 
 
@@ -161,10 +161,10 @@ def export_index(request):
         "excel/export_index.html",
         {
             "branches": branches,
-            "members": member_scope(request.user)
+            "members": Member.objects.visible_to(request.user)
             .select_related("branch")
             .order_by("branch__path", "name_strokes")[:2000],
-            "organisations": organisation_scope(request.user).exclude(level="branch").order_by("path"),
+            "organisations": Organisation.objects.visible_to(request.user).exclude(level="branch").order_by("path"),
             "year": day.year,
             "quarter": quarter_of(day),
             "years": range(day.year, day.year - 6, -1),
@@ -192,13 +192,15 @@ def export_download(request, kind: str):
 
 @login_required
 def export_job(request, pk: int):
-    job = get_object_or_404(ExportJob, pk=pk, requested_by=request.user)
+    job = get_object_or_404(ExportJob.objects.visible_to(request.user), pk=pk, requested_by=request.user)
     template = "excel/_export_progress.html" if request.htmx else "excel/export_job.html"
     return render(request, template, {"job": job})
 
 
 @login_required
 def export_job_file(request, pk: int):
-    job = get_object_or_404(ExportJob, pk=pk, requested_by=request.user, status=JobStatus.DONE)
+    job = get_object_or_404(
+        ExportJob.objects.visible_to(request.user), pk=pk, requested_by=request.user, status=JobStatus.DONE
+    )
     name = job.file.name.rsplit("/", 1)[-1].split("-", 1)[-1]
     return FileResponse(job.file.open("rb"), as_attachment=True, filename=name, content_type=XLSX)

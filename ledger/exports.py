@@ -17,13 +17,12 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 
 from branches.models import Organisation
-from branches.selectors import branch_scope, descendants, organisation_scope
+from branches.selectors import branch_scope, descendants
 from core.jobs import JobStatus
 from ledger.excel import safe_cell
-from ledger.models import ExportJob, Period
-from ledger.selectors import branch_totals, event_scope, member_totals
+from ledger.models import ExportJob, Period, PointEvent
+from ledger.selectors import branch_totals, member_totals
 from members.models import Member
-from members.selectors import member_scope
 
 EVENT_HEADERS = [
     "发生日期",
@@ -106,11 +105,13 @@ def branch_quarter_export(user, params: dict) -> Export:
         raise Http404
     year = _int(params, "year", low=2000, high=2100)
     quarter = _int(params, "quarter", low=1, high=4)
-    events = _events(event_scope(user).filter(branch=branch, period__year=year, period__quarter=quarter))
-    members = member_totals(member_scope(user).filter(branch=branch), year=year, quarter=quarter).order_by(
+    events = _events(
+        PointEvent.objects.visible_to(user).filter(branch=branch, period__year=year, period__quarter=quarter)
+    )
+    members = member_totals(Member.objects.visible_to(user).filter(branch=branch), year=year, quarter=quarter).order_by(
         "name_strokes", "name_pinyin", "id"
     )
-    period = Period.objects.filter(branch=branch, year=year, quarter=quarter).first()
+    period = Period.objects.visible_to(user).filter(branch=branch, year=year, quarter=quarter).first()
     totals = Sheet(
         title=_("季度汇总"),
         headers=["党员", "村民小组", "基础积分", "贡献加分", "违规扣分", "本季度合计", "年度累计"],
@@ -126,11 +127,11 @@ def branch_quarter_export(user, params: dict) -> Export:
 
 
 def member_year_export(user, params: dict) -> Export:
-    member = member_scope(user).filter(pk=params.get("member") or 0).select_related("branch").first()
+    member = Member.objects.visible_to(user).filter(pk=params.get("member") or 0).select_related("branch").first()
     if member is None:
         raise Http404
     year = _int(params, "year", low=2000, high=2100)
-    events = _events(event_scope(user).filter(member=member, period__year=year))
+    events = _events(PointEvent.objects.visible_to(user).filter(member=member, period__year=year))
     return Export(
         filename=f"{member.name}-{year}年积分.xlsx",
         sheets=[Sheet(title=_("积分明细"), headers=EVENT_HEADERS, rows=_event_rows(events), count=events.count())],
@@ -139,7 +140,7 @@ def member_year_export(user, params: dict) -> Export:
 
 def rollup_export(user, params: dict) -> Export:
     """Per-branch totals under a township or county; with ``detail=members`` one row per member."""
-    organisation = organisation_scope(user).filter(pk=params.get("organisation") or 0).first()
+    organisation = Organisation.objects.visible_to(user).filter(pk=params.get("organisation") or 0).first()
     if organisation is None:
         raise Http404
     year = _int(params, "year", low=2000, high=2100)
@@ -148,7 +149,8 @@ def rollup_export(user, params: dict) -> Export:
     label = f"{year}年" + (f"第{quarter}季度" if quarter else "")
     sheets = []
     active_members = (
-        Member.objects.filter(branch=OuterRef("pk"), status=Member.Status.ACTIVE)
+        Member.objects.visible_to(user)
+        .filter(branch=OuterRef("pk"), status=Member.Status.ACTIVE)
         .order_by()
         .values("branch")
         .annotate(n=Count("id"))
@@ -186,7 +188,7 @@ def rollup_export(user, params: dict) -> Export:
     )
     if params.get("detail") == "members":
         members = (
-            member_totals(member_scope(user).filter(branch__in=branches), year=year, quarter=quarter)
+            member_totals(Member.objects.visible_to(user).filter(branch__in=branches), year=year, quarter=quarter)
             .select_related("branch")
             .order_by("branch__path", "name_strokes", "id")
         )

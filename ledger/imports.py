@@ -108,9 +108,11 @@ def import_preview(*, actor: AbstractBaseUser, branch: Organisation, kind: str, 
     else:
         rows, skipped = _preview_claims(branch, table.rows, problems)
     file_hash = hashlib.sha256(data).hexdigest()
-    earlier = ImportBatch.objects.filter(
-        kind=kind, branch=branch, file_hash=file_hash, state=ImportBatch.State.DONE
-    ).first()
+    earlier = (
+        ImportBatch.objects.writable_by(actor)
+        .filter(kind=kind, branch=branch, file_hash=file_hash, state=ImportBatch.State.DONE)
+        .first()
+    )
     if earlier is not None:
         problems.add(
             0,
@@ -448,7 +450,7 @@ def import_confirm(
         raise ValidationError({"__all__": _("这个文件已经导入，不会重复导入。")}) from None
     except ValidationError:
         if problems:
-            ImportBatch.objects.filter(pk=batch.pk).update(
+            ImportBatch.objects.writable_by(actor).filter(pk=batch.pk).update(
                 state=ImportBatch.State.INVALID, problems=[*batch.problems, *problems]
             )
         raise
@@ -472,7 +474,7 @@ def _require_choices(batch: ImportBatch, choices: dict[int, int]) -> None:
 
 def _claims_write(actor, batch: ImportBatch, choices: dict[int, int], problems: list[dict]) -> int:
     member_ids = {row["member"] or choices[row["row"]] for row in batch.rows}
-    members = Member.objects.select_related("branch").in_bulk(member_ids)
+    members = Member.objects.writable_by(actor).select_related("branch").in_bulk(member_ids)
     rules = {rule.pk: rule for rule in rules_for_branch(batch.branch)}
     created = 0
     for row in batch.rows:

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from branches.querysets import InheritedManager, ScopedManager
 from core.jobs import Job, JobStatus
 from core.points import points_format
 from core.quarters import quarter_label
@@ -41,6 +42,10 @@ class ScoringRule(models.Model):
     evidence_required = models.BooleanField(_("须附证明材料"), default=False)
     description = models.TextField(_("说明"), blank=True)
     is_active = models.BooleanField(_("启用"), default=True)
+
+    # scope: see branches/querysets.py
+    organisation_path = "organisation"
+    objects = InheritedManager()
 
     class Meta:
         verbose_name = _("积分细则")
@@ -117,6 +122,10 @@ class Period(models.Model):
     posted_at = models.DateTimeField(_("公示时间"), null=True, blank=True)
     posting_ends_on = models.DateField(_("公示截止日期"), null=True, blank=True)
     finalised_at = models.DateTimeField(_("定稿时间"), null=True, blank=True)
+
+    # scope: see branches/querysets.py
+    branch_path = "branch"
+    objects = ScopedManager()
 
     class Meta:
         verbose_name = _("季度")
@@ -232,6 +241,11 @@ class PointEvent(models.Model):
     created_at = models.DateTimeField(_("录入时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
+    # scope: see branches/querysets.py
+    branch_path = "branch"
+    owner_path = "member__user"
+    objects = ScopedManager()
+
     class Meta:
         verbose_name = _("积分条目")
         verbose_name_plural = _("积分条目")
@@ -286,6 +300,11 @@ class Evidence(models.Model):
     image = models.ImageField(_("照片"), upload_to=evidence_path)
     uploaded_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
 
+    # scope: see branches/querysets.py
+    branch_path = "event__branch"
+    owner_path = "event__member__user"
+    objects = ScopedManager()
+
     class Meta:
         verbose_name = _("证明材料")
         verbose_name_plural = _("证明材料")
@@ -309,6 +328,10 @@ class MemberQuarterTotal(models.Model):
     bonus = models.DecimalField(_("贡献加分"), max_digits=8, decimal_places=1, default=0)
     deduction = models.DecimalField(_("违规扣分"), max_digits=8, decimal_places=1, default=0)
     total = models.DecimalField(_("合计"), max_digits=8, decimal_places=1, default=0)
+
+    # scope: see branches/querysets.py
+    branch_path = "period__branch"
+    objects = ScopedManager()
 
     class Meta:
         verbose_name = _("季度积分合计")
@@ -351,6 +374,10 @@ class AuditEntry(models.Model):
     summary = models.CharField(_("摘要"), max_length=255)
     reason = models.TextField(_("理由"), blank=True)
     data = models.JSONField(_("详情"), default=dict, blank=True)
+
+    # scope: see branches/querysets.py
+    branch_path = "branch"
+    objects = ScopedManager()
 
     class Meta:
         verbose_name = _("操作记录")
@@ -399,6 +426,10 @@ class Meeting(models.Model):
     )
     created_at = models.DateTimeField(_("记录时间"), auto_now_add=True)
 
+    # scope: see branches/querysets.py
+    branch_path = "branch"
+    objects = ScopedManager()
+
     class Meta:
         verbose_name = _("会议")
         verbose_name_plural = _("会议")
@@ -433,6 +464,10 @@ class Attendance(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
     )
+
+    # scope: see branches/querysets.py
+    branch_path = "meeting__branch"
+    objects = ScopedManager()
 
     class Meta:
         verbose_name = _("出勤记录")
@@ -501,6 +536,10 @@ class Feedback(models.Model):
     )
     resolved_at = models.DateTimeField(_("答复时间"), null=True, blank=True)
 
+    # scope: see branches/querysets.py
+    branch_path = "branch"
+    objects = ScopedManager()
+
     class Meta:
         verbose_name = _("群众反映")
         verbose_name_plural = _("群众反映")
@@ -540,6 +579,10 @@ class ReviewMark(models.Model):
     marked_at = models.DateTimeField(_("审核确认时间"), auto_now_add=True)
     note = models.CharField(_("意见"), max_length=200, blank=True)
 
+    # scope: see branches/querysets.py
+    branch_path = "period__branch"
+    objects = ScopedManager()
+
     class Meta:
         verbose_name = _("审核确认")
         verbose_name_plural = _("审核确认")
@@ -563,6 +606,10 @@ class IdempotencyKey(models.Model):
     status_code = models.PositiveSmallIntegerField(_("响应状态码"))
     response = models.JSONField(_("响应内容"), default=dict)
     created_at = models.DateTimeField(_("时间"), auto_now_add=True)
+
+    # scope: see branches/querysets.py
+    owner_path = "user"
+    objects = ScopedManager()
 
     class Meta:
         verbose_name = _("幂等键")
@@ -603,6 +650,10 @@ class ImportBatch(models.Model):
     created_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
     confirmed_at = models.DateTimeField(_("确认时间"), null=True, blank=True)
 
+    # scope: see branches/querysets.py
+    branch_path = "branch"
+    objects = ScopedManager()
+
     class Meta:
         verbose_name = _("导入批次")
         verbose_name_plural = _("导入批次")
@@ -636,6 +687,10 @@ class ExportJob(Job):
     rows_total = models.PositiveIntegerField(_("总行数"), default=0)
     rows_done = models.PositiveIntegerField(_("已完成行数"), default=0)
     file = models.FileField(_("文件"), upload_to=export_path, blank=True)
+
+    # scope: see branches/querysets.py
+    owner_path = "requested_by"
+    objects = ScopedManager()
 
     class Meta:
         verbose_name = _("导出任务")

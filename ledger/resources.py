@@ -6,25 +6,13 @@ signed quarter, scoped, and marked as imported (source 导入) with the importin
 """
 
 from django.core.exceptions import ValidationError
-from django.db.models import Q
 from django.utils.translation import gettext as _
 from import_export import fields, resources, widgets
 
-from branches.models import Organisation, RoleAssignment
+from branches.models import Organisation
+from branches.selectors import officer_organisations
 from ledger.models import Kind, ScoringRule
 from members.resources import ChoiceLabelWidget, ScopedResourceMixin
-
-
-def _officer_organisations(user):
-    if user is not None and user.is_superuser:
-        return Organisation.objects.all()
-    paths = RoleAssignment.objects.filter(user=user, role=RoleAssignment.Role.OFFICER).values_list(
-        "organisation__path", flat=True
-    )
-    allowed = Q(pk__in=[])
-    for path in paths:
-        allowed |= Q(path__startswith=path)
-    return Organisation.objects.filter(allowed)
 
 
 class OfficerOrganisationWidget(widgets.ForeignKeyWidget):
@@ -33,7 +21,7 @@ class OfficerOrganisationWidget(widgets.ForeignKeyWidget):
         self.resource = resource
 
     def get_queryset(self, value, row, *args, **kwargs):
-        return _officer_organisations(self.resource.user)
+        return officer_organisations(self.resource.user)
 
 
 class ScoringRuleResource(ScopedResourceMixin, resources.ModelResource):
@@ -66,11 +54,11 @@ class ScoringRuleResource(ScopedResourceMixin, resources.ModelResource):
         )
 
     def get_queryset(self):
-        return ScoringRule.objects.filter(organisation__in=_officer_organisations(self.user))
+        return ScoringRule.objects.writable_by(self.user)
 
     def before_save_instance(self, instance, row, **kwargs):
         if instance.pk and instance.events.exists():
-            original = ScoringRule.objects.get(pk=instance.pk)
+            original = ScoringRule.objects.writable_by(self.user).get(pk=instance.pk)
             if original.kind != instance.kind:
                 raise ValidationError({"kind": _("该细则已有积分记录，类别不能修改。")})
         instance.full_clean()

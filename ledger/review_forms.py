@@ -17,9 +17,7 @@ from django.utils.translation import gettext_lazy
 from ledger import review_services, services
 from ledger.models import Feedback, Kind, Period, PointEvent, ScoringRule
 from ledger.review_selectors import DECIDE, SIGN
-from ledger.selectors import event_scope, rule_scope
 from members.models import Member
-from members.selectors import member_scope
 
 #: (message level, text) pairs an action reports back to the page.
 Notes = list[tuple[int, str]]
@@ -54,7 +52,7 @@ class EventDecisionForm(ActionForm):
     def __init__(self, data, **kwargs):
         super().__init__(data, **kwargs)
         self.fields["event"].queryset = (
-            event_scope(self.user, write=True).filter(period=self.period).select_related("member")
+            PointEvent.objects.writable_by(self.user).filter(period=self.period).select_related("member")
         )
 
 
@@ -100,7 +98,7 @@ class BulkDecisionForm(ActionForm):
     def clean(self):
         data = super().clean()
         ids = [i for i in (data.get("ids") or []) if str(i).isdigit()]
-        chosen = event_scope(self.user, write=True).filter(period=self.period, pk__in=ids).order_by("id")
+        chosen = PointEvent.objects.writable_by(self.user).filter(period=self.period, pk__in=ids).order_by("id")
         if not chosen.exists():
             raise forms.ValidationError(_("请先勾选要审核的条目。"))
         if data.get("action") == "reject" and not (data.get("reason") or "").strip():
@@ -149,8 +147,8 @@ class DeductionForm(ActionForm):
     def __init__(self, data, **kwargs):
         super().__init__(data, **kwargs)
         branch_id = self.feedback.branch_id if self.feedback else self.period.branch_id
-        self.fields["member"].queryset = member_scope(self.user, write=True).filter(branch_id=branch_id)
-        self.fields["rule"].queryset = rule_scope(self.user).filter(kind=Kind.DEDUCTION)
+        self.fields["member"].queryset = Member.objects.writable_by(self.user).filter(branch_id=branch_id)
+        self.fields["rule"].queryset = ScoringRule.objects.visible_to(self.user).filter(kind=Kind.DEDUCTION)
 
     def deduction_fields(self) -> dict:
         data = self.cleaned_data
@@ -181,7 +179,9 @@ class PeriodDeductionForm(DeductionForm):
 
     def __init__(self, data, **kwargs):
         super().__init__(data, **kwargs)
-        self.fields["feedback"].queryset = Feedback.objects.filter(branch_id=self.period.branch_id)
+        self.fields["feedback"].queryset = Feedback.objects.visible_to(self.user).filter(
+            branch_id=self.period.branch_id
+        )
 
 
 class StartReviewForm(ActionForm):
@@ -236,7 +236,7 @@ class CorrectionForm(ActionForm):
 
     def __init__(self, data, **kwargs):
         super().__init__(data, **kwargs)
-        self.fields["original"].queryset = event_scope(self.user, write=True).filter(
+        self.fields["original"].queryset = PointEvent.objects.writable_by(self.user).filter(
             period_id=self.feedback.period_id or 0
         )
 

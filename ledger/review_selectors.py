@@ -8,7 +8,7 @@ from decimal import Decimal
 from django.db.models import Count, Prefetch, QuerySet, Sum
 
 from branches.models import RoleAssignment
-from branches.selectors import COMMITTEE_ROLES, SIGNING_ROLES, branch_scope, user_roles
+from branches.selectors import COMMITTEE_ROLES, SIGNING_ROLES, user_roles
 from core.points import ZERO
 from ledger.models import AuditEntry, Evidence, Feedback, Kind, Period, PointEvent, ReviewMark
 from ledger.selectors import rules_for_branch
@@ -45,7 +45,7 @@ def period_permissions(user, period: Period) -> frozenset[str]:
 
 
 def feedback_scope(user, *, write: bool = False) -> QuerySet[Feedback]:
-    return Feedback.objects.filter(branch__in=branch_scope(user, write=write))
+    return Feedback.objects.writable_by(user) if write else Feedback.objects.visible_to(user)
 
 
 def period_events(period: Period) -> QuerySet[PointEvent]:

@@ -9,7 +9,7 @@ from django.db.models import DecimalField, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
 
 from branches.models import Organisation
-from branches.selectors import ancestors, branch_scope
+from branches.selectors import ancestors
 from core import clock
 from core.points import ZERO
 from core.quarters import quarter_of
@@ -20,26 +20,19 @@ from members.models import Member
 
 
 def event_scope(user, *, write: bool = False) -> QuerySet[PointEvent]:
-    """Events the user may see: their branches' events, and a member's own events (read only)."""
-    allowed = Q(branch__in=branch_scope(user, write=write))
-    if not write and user is not None and user.is_authenticated:
-        allowed |= Q(member__user=user)
-    return PointEvent.objects.filter(allowed)
+    """Events the user may see: their branches' events, and a member's own events (read only).
+
+    A thin wrapper over the scoped manager: prefer ``PointEvent.objects.visible_to(user)``."""
+    return PointEvent.objects.writable_by(user) if write else PointEvent.objects.visible_to(user)
 
 
 def period_scope(user, *, write: bool = False) -> QuerySet[Period]:
-    return Period.objects.filter(branch__in=branch_scope(user, write=write))
+    return Period.objects.writable_by(user) if write else Period.objects.visible_to(user)
 
 
 def rule_scope(user) -> QuerySet[ScoringRule]:
     """Rules the user may read: those set by any organisation on the path to their branches."""
-    ids: set[int] = set()
-    for branch in branch_scope(user):
-        ids.update(int(part) for part in branch.path.strip("/").split("/") if part)
-    member = getattr(user, "member", None) if user is not None and user.is_authenticated else None
-    if member is not None:
-        ids.update(int(part) for part in member.branch.path.strip("/").split("/") if part)
-    return ScoringRule.objects.filter(organisation_id__in=ids)
+    return ScoringRule.objects.visible_to(user)
 
 
 # --- rules -------------------------------------------------------------------------------------

@@ -56,14 +56,14 @@ def _quarter_context(branch) -> dict:
     }
 
 
-def _members_listing(branch, params) -> tuple[MemberSearchForm, list[Member], dict]:
+def _members_listing(user, branch, params) -> tuple[MemberSearchForm, list[Member], dict]:
     """The branch's member list with quarter and year-to-date totals: one query whatever its length."""
     form = MemberSearchForm(params)
     form.is_valid()
     query = form.cleaned_data.get("q") or ""
     sort = form.cleaned_data.get("sort") or "strokes"
     day = clock.today()
-    members = Member.objects.filter(branch=branch, status=Member.Status.ACTIVE)
+    members = Member.objects.visible_to(user).filter(branch=branch, status=Member.Status.ACTIVE)
     members = selectors.member_totals(member_search(members, query), year=day.year, quarter=quarter_of(day))
     order = {
         "strokes": ["name_strokes", "name_pinyin", "id"],
@@ -110,15 +110,18 @@ def branch_home(request: HttpRequest, branch_id: int) -> HttpResponse:
     """书记首页: the quarter and its state, entry counts, members with no entry, the member list."""
     branch = _branch(request, branch_id)
     ctx = _quarter_context(branch)
-    this_quarter = PointEvent.objects.filter(branch=branch, period__year=ctx["year"], period__quarter=ctx["quarter"])
+    this_quarter = PointEvent.objects.visible_to(request.user).filter(
+        branch=branch, period__year=ctx["year"], period__quarter=ctx["quarter"]
+    )
     counts = dict(this_quarter.values_list("status").annotate(n=Count("id")).values_list("status", "n"))
     silent = (
-        Member.objects.filter(branch=branch, status=Member.Status.ACTIVE)
+        Member.objects.visible_to(request.user)
+        .filter(branch=branch, status=Member.Status.ACTIVE)
         .exclude(pk__in=this_quarter.values("member_id"))
         .order_by("name_strokes", "name_pinyin")
         .values_list("id", "name")
     )
-    search, members, params = _members_listing(branch, request.GET)
+    search, members, params = _members_listing(request.user, branch, request.GET)
     return render(
         request,
         "ledger/branch_home.html",
@@ -140,21 +143,21 @@ def branch_home(request: HttpRequest, branch_id: int) -> HttpResponse:
 def branch_members(request: HttpRequest, branch_id: int) -> HttpResponse:
     """The member rows alone, for search-as-you-type and sorting (htmx)."""
     branch = _branch(request, branch_id)
-    _search, members, params = _members_listing(branch, request.GET)
+    _search, members, params = _members_listing(request.user, branch, request.GET)
     return render(request, "ledger/_member_rows.html", {"branch": branch, "members": members, "params": params})
 
 
 @login_required
 def member_account(request: HttpRequest, branch_id: int, member_id: int) -> HttpResponse:
     branch = _branch(request, branch_id)
-    member = get_object_or_404(Member.objects.filter(branch=branch), pk=member_id)
+    member = get_object_or_404(Member.objects.visible_to(request.user).filter(branch=branch), pk=member_id)
     return _account(request, member, branch=branch, template="ledger/account.html")
 
 
 @login_required
 def member_statement(request: HttpRequest, branch_id: int, member_id: int) -> HttpResponse:
     branch = _branch(request, branch_id)
-    member = get_object_or_404(Member.objects.filter(branch=branch), pk=member_id)
+    member = get_object_or_404(Member.objects.visible_to(request.user).filter(branch=branch), pk=member_id)
     return _account(request, member, branch=branch, template="ledger/statement.html")
 
 
@@ -162,7 +165,7 @@ def member_statement(request: HttpRequest, branch_id: int, member_id: int) -> Ht
 def rule_info(request: HttpRequest, branch_id: int) -> HttpResponse:
     """The chosen rule's default points, its caps and what is left of them (htmx fragment)."""
     branch = _branch(request, branch_id, write=True)
-    member = Member.objects.filter(branch=branch, pk=_int(request.GET.get("member"))).first()
+    member = Member.objects.visible_to(request.user).filter(branch=branch, pk=_int(request.GET.get("member"))).first()
     return _rule_info(request, branch, member)
 
 
@@ -226,7 +229,7 @@ def claim_create(request: HttpRequest, branch_id: int) -> HttpResponse:
             template="ledger/claim_form.html",
             context=context,
         )
-    member = Member.objects.filter(branch=branch, pk=_int(request.GET.get("member"))).first()
+    member = Member.objects.visible_to(request.user).filter(branch=branch, pk=_int(request.GET.get("member"))).first()
     form = _new_form(ClaimForm, request, initial={"member": member, "occurred_on": clock.today()}, branch=branch)
     return render(request, "ledger/claim_form.html", {**context, "form": form})
 
@@ -265,7 +268,7 @@ def deduction_create(request: HttpRequest, branch_id: int) -> HttpResponse:
             template="ledger/deduction_form.html",
             context=context,
         )
-    member = Member.objects.filter(branch=branch, pk=_int(request.GET.get("member"))).first()
+    member = Member.objects.visible_to(request.user).filter(branch=branch, pk=_int(request.GET.get("member"))).first()
     form = _new_form(DeductionForm, request, initial={"member": member, "occurred_on": clock.today()}, branch=branch)
     return render(request, "ledger/deduction_form.html", {**context, "form": form})
 
@@ -311,7 +314,8 @@ def group_activity_create(request: HttpRequest, branch_id: int) -> HttpResponse:
 def meeting_list(request: HttpRequest, branch_id: int) -> HttpResponse:
     branch = _branch(request, branch_id)
     meetings = (
-        Meeting.objects.filter(branch=branch)
+        Meeting.objects.visible_to(request.user)
+        .filter(branch=branch)
         .annotate(
             present=Count("attendance", filter=Q(attendance__status="present")),
             excused=Count("attendance", filter=Q(attendance__status="excused")),
@@ -379,7 +383,9 @@ def meeting_create(request: HttpRequest, branch_id: int) -> HttpResponse:
 def meeting_detail(request: HttpRequest, branch_id: int, meeting_id: int) -> HttpResponse:
     branch = _branch(request, branch_id)
     meeting = get_object_or_404(
-        Meeting.objects.filter(branch=branch).select_related("attendance_rule", "absence_rule", "recorded_by"),
+        Meeting.objects.visible_to(request.user)
+        .filter(branch=branch)
+        .select_related("attendance_rule", "absence_rule", "recorded_by"),
         pk=meeting_id,
     )
     rows = meeting.attendance.select_related("member", "event").order_by(
@@ -417,7 +423,7 @@ def overview(request: HttpRequest) -> HttpResponse:
 @login_required
 def evidence_image(request: HttpRequest, evidence_id: int) -> FileResponse:
     """An evidence photo, only for those who may see its entry (never a public media URL)."""
-    evidence = get_object_or_404(Evidence.objects.filter(event__in=selectors.event_scope(request.user)), pk=evidence_id)
+    evidence = get_object_or_404(Evidence.objects.visible_to(request.user), pk=evidence_id)
     return FileResponse(evidence.image.open("rb"), content_type="image/jpeg")
 
 
@@ -497,7 +503,8 @@ def _account(request, member: Member, *, branch, template: str) -> HttpResponse:
     if year not in years:
         year = day.year
     events = list(
-        PointEvent.objects.filter(member=member, period__year=year)
+        PointEvent.objects.visible_to(request.user)
+        .filter(member=member, period__year=year)
         .select_related("rule", "period", "decided_by", "entered_by")
         .prefetch_related("evidence")
         .order_by("-period__quarter", "-occurred_on", "-id")

@@ -11,7 +11,6 @@ from branches.selectors import branch_scope
 from config.api import StrictSerializerMixin
 from members import services
 from members.models import Member
-from members.selectors import member_scope
 
 WRITABLE = ["name", "gender", "birth_date", "joined_on", "category", "standing", "status", "group"]
 
@@ -64,4 +63,7 @@ class MemberViewSet(
 
     def get_queryset(self):
         write = self.request.method not in ("GET", "HEAD", "OPTIONS")
-        return member_scope(self.request.user, write=write).order_by("name_strokes", "name_pinyin", "id")
+        user = self.request.user
+        return (Member.objects.writable_by(user) if write else Member.objects.visible_to(user)).order_by(
+            "name_strokes", "name_pinyin", "id"
+        )

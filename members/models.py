@@ -4,6 +4,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from branches.querysets import ScopedManager
+
 
 class Member(models.Model):
     class Gender(models.TextChoices):
@@ -62,6 +64,11 @@ class Member(models.Model):
         related_name="member",
     )
     created_at = models.DateTimeField(_("登记时间"), auto_now_add=True)
+
+    # scope: see branches/querysets.py
+    branch_path = "branch"
+    owner_path = "user"
+    objects = ScopedManager()
 
     class Meta:
         verbose_name = _("党员")

@@ -14,7 +14,6 @@ from branches.selectors import branch_scope
 from ledger.excel import safe_cell
 from members import services
 from members.models import Member
-from members.selectors import member_scope
 
 
 class ScopedResourceMixin:
@@ -107,7 +106,7 @@ class MemberResource(ScopedResourceMixin, resources.ModelResource):
         )
 
     def get_queryset(self):
-        return member_scope(self.user, write=True).select_related("branch")
+        return Member.objects.writable_by(self.user).select_related("branch")
 
     def filter_export(self, queryset, **kwargs):
         return queryset

@@ -2,18 +2,13 @@
 
 from django.db.models import Q, QuerySet
 
-from branches.selectors import branch_scope
 from members.models import Member
 from members.names import normalise_name
 
 
 def member_scope(user, *, write: bool = False) -> QuerySet[Member]:
     """Members the user may see (or change): those of their branches, and a member their own row."""
-    branches = branch_scope(user, write=write)
-    allowed = Q(branch__in=branches)
-    if not write and user is not None and user.is_authenticated:
-        allowed |= Q(user=user)
-    return Member.objects.filter(allowed)
+    return Member.objects.writable_by(user) if write else Member.objects.visible_to(user)
 
 
 def member_search(queryset: QuerySet[Member], query: str) -> QuerySet[Member]:

@@ -1,10 +1,8 @@
 """Admin for the noticeboard: print settings per branch (editable), documents and batches (read only)."""
 
 from django.contrib import admin
-from django.db.models import QuerySet
 
 from branches.admin_scope import ReadOnlyAdmin, ScopedAdmin
-from branches.selectors import organisation_scope
 from reports.models import Batch, Document, Notification, PostingPreference
 
 
@@ -15,10 +13,8 @@ class PostingPreferenceAdmin(ScopedAdmin):
 
 
 class OrganisationScopedReadOnly(ReadOnlyAdmin):
-    """Documents and batches may belong to a township or the county: scoped by organisation."""
-
-    def scope_filter(self, queryset: QuerySet, request, *, write: bool = False) -> QuerySet:
-        return queryset.filter(organisation__in=organisation_scope(request.user))
+    """Documents and batches may belong to a township or the county: the models' scope is by
+    organisation (``organisation_path``)."""
 
 
 @admin.register(Document)

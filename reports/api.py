@@ -6,7 +6,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers, viewsets
 
 from reports.models import Document
-from reports.selectors import document_scope, period_public_url
+from reports.selectors import period_public_url
 
 
 class DocumentSerializer(serializers.ModelSerializer):
@@ -65,5 +65,7 @@ class DocumentViewSet(viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self):
         return (
-            document_scope(self.request.user).select_related("organisation", "period", "period__branch").order_by("-id")
+            Document.objects.visible_to(self.request.user)
+            .select_related("organisation", "period", "period__branch")
+            .order_by("-id")
         )

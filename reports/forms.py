@@ -4,9 +4,8 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from branches.models import Organisation
-from branches.selectors import organisation_scope
 from core import clock
-from members.selectors import member_scope
+from members.models import Member
 from reports.models import DocumentKind, Order, Orientation, Paper
 
 
@@ -32,9 +31,9 @@ class DocumentRequestForm(forms.Form):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["organisation"].queryset = organisation_scope(user).order_by("path")
+        self.fields["organisation"].queryset = Organisation.objects.visible_to(user).order_by("path")
         self.fields["member"].queryset = (
-            member_scope(user).select_related("branch").order_by("branch__path", "name_strokes")
+            Member.objects.visible_to(user).select_related("branch").order_by("branch__path", "name_strokes")
         )
         self.fields["year"].initial = clock.today().year
 
@@ -69,6 +68,6 @@ class BatchRequestForm(forms.Form):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["organisation"].queryset = (
-            organisation_scope(user).exclude(level=Organisation.Level.BRANCH).order_by("path")
+            Organisation.objects.visible_to(user).exclude(level=Organisation.Level.BRANCH).order_by("path")
         )
         self.fields["year"].initial = clock.today().year

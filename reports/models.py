@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from branches.querysets import ScopedManager
 from core.jobs import Job
 
 
@@ -67,6 +68,11 @@ class Document(Job):
     pages = models.PositiveIntegerField(_("页数"), null=True, blank=True)
     duration_ms = models.PositiveIntegerField(_("用时（毫秒）"), null=True, blank=True)
 
+    # scope: see branches/querysets.py
+    organisation_path = "organisation"
+    owner_path = "member__user"  # a member's own statements
+    objects = ScopedManager()
+
     class Meta:
         verbose_name = _("公示文档")
         verbose_name_plural = _("公示文档")
@@ -102,6 +108,10 @@ class Batch(Job):
     zip_file = models.FileField(_("压缩包"), upload_to=batch_path, blank=True, max_length=255)
     duration_ms = models.PositiveIntegerField(_("用时（毫秒）"), null=True, blank=True)
 
+    # scope: see branches/querysets.py
+    organisation_path = "organisation"
+    objects = ScopedManager()
+
     class Meta:
         verbose_name = _("批量生成")
         verbose_name_plural = _("批量生成")
@@ -128,6 +138,10 @@ class PostingPreference(models.Model):
     paper = models.CharField(_("纸张"), max_length=2, choices=Paper.choices, default=Paper.A4)
     orientation = models.CharField(_("方向"), max_length=10, choices=Orientation.choices, default=Orientation.PORTRAIT)
 
+    # scope: see branches/querysets.py
+    branch_path = "branch"
+    objects = ScopedManager()
+
     class Meta:
         verbose_name = _("公示打印设置")
         verbose_name_plural = _("公示打印设置")
@@ -150,6 +164,11 @@ class Notification(models.Model):
     message = models.CharField(_("内容"), max_length=255)
     created_at = models.DateTimeField(_("时间"), auto_now_add=True)
     read_at = models.DateTimeField(_("阅读时间"), null=True, blank=True)
+
+    # scope: see branches/querysets.py
+    branch_path = "branch"
+    owner_path = "user"
+    objects = ScopedManager()
 
     class Meta:
         verbose_name = _("提醒")

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from branches.models import Organisation
-from branches.selectors import descendants, organisation_scope
+from branches.selectors import descendants
 from core import clock
 from core.points import ZERO, points_format
 from core.quarters import quarter_label
@@ -34,14 +34,11 @@ PUBLIC_STATES = (Period.State.POSTED, Period.State.FINAL)
 def document_scope(user) -> QuerySet[Document]:
     """Documents of organisations the user may read (their branch, or everything below them),
     and a member's own statements."""
-    allowed = Q(organisation__in=organisation_scope(user))
-    if user is not None and user.is_authenticated:
-        allowed |= Q(kind="statement", member__user=user)
-    return Document.objects.filter(allowed)
+    return Document.objects.visible_to(user)
 
 
 def batch_scope(user) -> QuerySet[Batch]:
-    return Batch.objects.filter(organisation__in=organisation_scope(user))
+    return Batch.objects.visible_to(user)
 
 
 def public_periods(branch: Organisation) -> QuerySet[Period]:

@@ -24,13 +24,12 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 from branches.models import Organisation, RoleAssignment
-from branches.selectors import branch_scope, descendants, organisation_scope
+from branches.selectors import branch_scope, descendants
 from core import clock
 from core.jobs import JobStatus
 from core.quarters import quarter_bounds
 from ledger.models import Period, PointEvent
 from members.models import Member
-from members.selectors import member_scope
 from reports import fonts, selectors
 from reports.models import (
     Batch,
@@ -230,7 +229,7 @@ def statement_request(
     paper: str = Paper.A4,
     orientation: str = Orientation.PORTRAIT,
 ) -> Document:
-    if not member_scope(actor).filter(pk=member.pk).exists():
+    if not Member.objects.visible_to(actor).filter(pk=member.pk).exists():
         raise PermissionDenied(_("您无权查看该党员。"))
     layout = _clean_layout(paper, orientation, Order.STROKES)
     version = _data_version(branches=[member.branch_id], year=year, member=member)
@@ -282,7 +281,7 @@ def rollup_request(
     paper: str = Paper.A4,
     orientation: str = Orientation.LANDSCAPE,
 ) -> Document:
-    if not organisation_scope(actor).filter(pk=organisation.pk).exists():
+    if not Organisation.objects.visible_to(actor).filter(pk=organisation.pk).exists():
         raise PermissionDenied(_("您无权查看该组织。"))
     if quarter is not None and not 1 <= quarter <= 4:
         raise ValidationError({"quarter": _("季度应为 1 到 4。")})
@@ -392,7 +391,7 @@ def batch_request(
     orientation: str = Orientation.PORTRAIT,
 ) -> Batch:
     """A township's or the county's postings (or annual summaries) at once, one per branch."""
-    if not organisation_scope(actor).filter(pk=organisation.pk).exists():
+    if not Organisation.objects.visible_to(actor).filter(pk=organisation.pk).exists():
         raise PermissionDenied(_("您无权查看该组织。"))
     if organisation.level == Organisation.Level.BRANCH:
         raise ValidationError({"organisation": _("批量生成请选择乡镇或县。")})

@@ -18,7 +18,7 @@ from ledger.models import Period
 from members.models import Member
 from reports import selectors, services
 from reports.forms import BatchRequestForm, DocumentRequestForm
-from reports.models import Document, DocumentKind
+from reports.models import Batch, Document, DocumentKind
 
 # --- public pages (no login) -------------------------------------------------------------------
 
@@ -114,8 +114,8 @@ def verify_code(request: HttpRequest, code: str) -> HttpResponse:
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    documents = selectors.document_scope(request.user).select_related("organisation", "member")[:30]
-    batches = selectors.batch_scope(request.user).select_related("organisation")[:10]
+    documents = Document.objects.visible_to(request.user).select_related("organisation", "member")[:30]
+    batches = Batch.objects.visible_to(request.user).select_related("organisation")[:10]
     return render(
         request,
         "reports/home.html",
@@ -146,7 +146,11 @@ def document_request(request: HttpRequest) -> HttpResponse:
             if kind == DocumentKind.POSTING:
                 if org.level != Organisation.Level.BRANCH or not data["quarter"]:
                     raise ValidationError({"quarter": _("请选择支部和季度。")})
-                period = Period.objects.filter(branch=org, year=data["year"], quarter=data["quarter"]).first()
+                period = (
+                    Period.objects.visible_to(request.user)
+                    .filter(branch=org, year=data["year"], quarter=data["quarter"])
+                    .first()
+                )
                 if period is None:
                     raise ValidationError({"quarter": _("该季度还没有记录。")})
                 document = services.posting_request(actor=request.user, period=period, order=data["order"], **layout)
@@ -179,14 +183,14 @@ def document_request(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def document_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    document = get_object_or_404(selectors.document_scope(request.user).select_related("organisation"), pk=pk)
+    document = get_object_or_404(Document.objects.visible_to(request.user).select_related("organisation"), pk=pk)
     template = "reports/_document_status.html" if request.htmx else "reports/document.html"
     return render(request, template, {"document": document})
 
 
 @login_required
 def document_download(request: HttpRequest, pk: int) -> FileResponse:
-    document = get_object_or_404(selectors.document_scope(request.user), pk=pk, status=JobStatus.DONE)
+    document = get_object_or_404(Document.objects.visible_to(request.user), pk=pk, status=JobStatus.DONE)
     return FileResponse(
         document.file.open("rb"),
         content_type="application/pdf",
@@ -227,14 +231,14 @@ def batch_request(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    batch = get_object_or_404(selectors.batch_scope(request.user).select_related("organisation"), pk=pk)
+    batch = get_object_or_404(Batch.objects.visible_to(request.user).select_related("organisation"), pk=pk)
     template = "reports/_batch_progress.html" if request.htmx else "reports/batch.html"
     return render(request, template, {"batch": batch})
 
 
 @login_required
 def batch_download(request: HttpRequest, pk: int, what: str) -> FileResponse:
-    batch = get_object_or_404(selectors.batch_scope(request.user), pk=pk)
+    batch = get_object_or_404(Batch.objects.visible_to(request.user), pk=pk)
     field = batch.pdf_file if what == "pdf" else batch.zip_file
     if not field:
         raise Http404
