@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy
 from branches.admin_scope import ScopedAdmin
 from branches.selectors import can_decide, can_sign
 from core import clock
-from ledger import review_services, services
+from ledger import review_services, rules, services
 from ledger.models import Feedback, Kind, Period, PointEvent, ReviewMark
 from ledger.review_selectors import event_history, feedback_queue, period_review, period_review_context
 from ledger.selectors import event_scope, period_scope, quarter_bounds, rule_scope, rules_for_branch
@@ -102,9 +102,7 @@ class PeriodReviewMixin:
             "can_sign": writable and can_sign(request.user, period.branch),
             "deduction_date": min(end, clock.today()).isoformat(),
             "window_days": period.branch.posting_window_days,
-            "posting_open": period.state == Period.State.POSTED
-            and period.posting_ends_on is not None
-            and clock.today() <= period.posting_ends_on,
+            "posting_open": rules.posting_open(period),
             **extra,
         }
         return TemplateResponse(request, "admin/ledger/period/review.html", context)

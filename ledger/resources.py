@@ -130,7 +130,7 @@ class ClaimResource(ScopedResourceMixin, resources.ModelResource):
             account=instance.account,
             points=abs(instance.points) if instance.points is not None else None,
             place=instance.place or "",
-            source=PointEvent.Source.IMPORT,
+            entry_method=PointEvent.EntryMethod.IMPORT,
         )
         instance.pk = event.pk
 

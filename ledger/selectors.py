@@ -3,6 +3,8 @@
 import datetime
 import hashlib
 import json
+from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -13,9 +15,8 @@ from branches.models import Organisation
 from branches.selectors import ancestors, branch_scope
 from core import clock
 from ledger.models import Kind, MemberQuarterTotal, Period, PointEvent, ScoringRule
+from ledger.rules import ZERO, counting_q
 from members.models import Member
-
-ZERO = Decimal("0.0")
 
 
 def quarter_of(day: datetime.date) -> int:
@@ -71,18 +72,50 @@ def rules_for_branch(branch: Organisation, *, kind: str | None = None) -> QueryS
     return rules.filter(kind=kind) if kind else rules
 
 
+def usage_by_member_rule(
+    *,
+    years: Iterable[int],
+    member_ids: Iterable[int] | None = None,
+    rule_ids: Iterable[int] | None = None,
+    branch_id: int | None = None,
+    exclude_event_id: int | None = None,
+    exclude_period_id: int | None = None,
+) -> dict[tuple, Decimal]:
+    """Points counting toward caps (``rules.counting_q``), as magnitudes, in one query.
+
+    Keys: ``(member_id, rule_id, year, quarter)`` for a quarter and ``(member_id, rule_id, year,
+    None)`` for the year. Missing keys mean nothing used (the dict is a ``defaultdict``)."""
+    events = PointEvent.objects.filter(counting_q(), period__year__in=list(years))
+    if member_ids is not None:
+        events = events.filter(member_id__in=list(member_ids))
+    if rule_ids is not None:
+        events = events.filter(rule_id__in=list(rule_ids))
+    if branch_id is not None:
+        events = events.filter(branch_id=branch_id)
+    if exclude_event_id:
+        events = events.exclude(pk=exclude_event_id)
+    if exclude_period_id:
+        events = events.exclude(period_id=exclude_period_id)
+    used: dict[tuple, Decimal] = defaultdict(lambda: ZERO)
+    for member_id, rule_id, year, quarter, total in (
+        events.values_list("member_id", "rule_id", "period__year", "period__quarter")
+        .annotate(total=Sum("points"))
+        .order_by()
+    ):
+        used[(member_id, rule_id, year, quarter)] += abs(total)
+        used[(member_id, rule_id, year, None)] += abs(total)
+    return used
+
+
 def rule_usage(
     *, member: Member, rule: ScoringRule, year: int, quarter: int, exclude_event_id: int | None = None
 ) -> dict:
     """How much of the rule's quarter and year caps the member has used (pending and approved)."""
-    events = PointEvent.objects.filter(member=member, rule=rule, corrects__isnull=True, period__year=year).exclude(
-        status=PointEvent.Status.REJECTED
+    used = usage_by_member_rule(
+        years=[year], member_ids=[member.pk], rule_ids=[rule.pk], exclude_event_id=exclude_event_id
     )
-    if exclude_event_id:
-        events = events.exclude(pk=exclude_event_id)
-    rows = list(events.values_list("period__quarter", "points"))
-    used_year = sum((abs(p) for _q, p in rows), ZERO)
-    used_quarter = sum((abs(p) for q, p in rows if q == quarter), ZERO)
+    used_quarter = used[(member.pk, rule.pk, year, quarter)]
+    used_year = used[(member.pk, rule.pk, year, None)]
     return {
         "used_quarter": used_quarter,
         "used_year": used_year,
@@ -128,17 +161,38 @@ def member_totals(members: QuerySet[Member], *, year: int, quarter: int | None =
     )
 
 
-def kind_totals(events: QuerySet[PointEvent]) -> dict[str, Decimal]:
-    """Approved points of these events by kind, plus 'total'."""
-    rows = dict(
-        events.filter(status=PointEvent.Status.APPROVED)
-        .values_list("kind")
-        .annotate(s=Sum("points"))
-        .values_list("kind", "s")
-    )
+def kind_totals(events: QuerySet[PointEvent] | Iterable[PointEvent]) -> dict[str, Decimal]:
+    """Approved points of these events by kind, plus 'total'.
+
+    A queryset is summed by the database (one query); events already loaded (a page that shows
+    them anyway) are summed as they are, so the page makes no extra query."""
+    if isinstance(events, QuerySet):
+        rows = dict(
+            events.filter(status=PointEvent.Status.APPROVED)
+            .values_list("kind")
+            .annotate(s=Sum("points"))
+            .values_list("kind", "s")
+            .order_by()
+        )
+    else:
+        rows: dict[str, Decimal] = defaultdict(lambda: ZERO)
+        for event in events:
+            if event.status == PointEvent.Status.APPROVED:
+                rows[event.kind] += event.points
     result = {kind: rows.get(kind) or ZERO for kind in Kind.values}
     result["total"] = sum(result.values(), ZERO)
     return result
+
+
+def period_totals(periods: QuerySet[Period]) -> QuerySet[Period]:
+    """Annotate quarters with approved points by kind: ``base``, ``bonus``, ``deduction``, ``total``."""
+    approved = Q(events__status=PointEvent.Status.APPROVED)
+    return periods.annotate(
+        base=_sum(approved & Q(events__kind=Kind.BASE)),
+        bonus=_sum(approved & Q(events__kind=Kind.BONUS)),
+        deduction=_sum(approved & Q(events__kind=Kind.DEDUCTION)),
+        total=_sum(approved),
+    )
 
 
 def branch_totals(branches: QuerySet[Organisation], *, year: int, quarter: int | None = None) -> QuerySet[Organisation]:

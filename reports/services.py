@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 from branches.models import Organisation, RoleAssignment
 from branches.selectors import branch_scope, descendants, organisation_scope
 from core import clock
+from ledger import rules
 from ledger import selectors as ledger_selectors
 from ledger.models import Period, PointEvent
 from members.models import Member
@@ -547,7 +548,7 @@ def posting_windows_close() -> int:
     from ledger.services import period_finalise
 
     closed = 0
-    for period in Period.objects.filter(state=Period.State.POSTED, posting_ends_on__lt=clock.today()):
+    for period in Period.objects.filter(rules.posting_closed_q()):
         try:
             period_finalise(actor=None, period=period)
             closed += 1

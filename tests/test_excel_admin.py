@@ -114,5 +114,5 @@ def test_claim_resource_writes_through_claim_record(world):
     dataset.pop()
     result = ClaimResource(user=world.secretary).import_data(dataset, dry_run=False)
     event = PointEvent.objects.get()
-    assert event.source == "import" and event.status == "pending" and event.entered_by == world.secretary
+    assert event.entry_method == "import" and event.status == "pending" and event.entered_by == world.secretary
     assert event.occurred_on == datetime.date(2026, 11, 2)
