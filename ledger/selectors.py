@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import DecimalField, Q, QuerySet, Sum, Value
+from django.db.models import DecimalField, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
 from branches.models import Organisation
@@ -135,6 +135,9 @@ def current_period(branch: Organisation) -> Period | None:
 # --- totals ------------------------------------------------------------------------------------
 
 
+TOTAL_FIELD = DecimalField(max_digits=10, decimal_places=1)
+
+
 def _sum(filter_q: Q) -> Coalesce:
     return Coalesce(
         Sum("events__points", filter=filter_q),
@@ -196,16 +199,23 @@ def period_totals(periods: QuerySet[Period]) -> QuerySet[Period]:
 
 
 def branch_totals(branches: QuerySet[Organisation], *, year: int, quarter: int | None = None) -> QuerySet[Organisation]:
-    """Annotate branches with approved points by kind for a quarter or year, and event counts."""
-    approved = Q(events__status=PointEvent.Status.APPROVED, events__period__year=year)
+    """Annotate branches with approved points by kind for a quarter or year: ``base``, ``bonus``,
+    ``deduction``, ``total``.
+
+    Read from the stored member-quarter totals (``MemberQuarterTotal``), not from the events: a
+    county roll-up or ranking then reads one row per member-quarter, however many events there
+    are (scripts/bench_totals.py: 800 branches, 2 million events, 1.65 s from events, 0.34 s
+    from stored totals). The stored totals equal the sums of events (``stored_totals_mismatches``,
+    checked by ``ledger_verify`` and the tests)."""
+    stored = MemberQuarterTotal.objects.filter(period__branch=OuterRef("pk"), period__year=year)
     if quarter:
-        approved &= Q(events__period__quarter=quarter)
-    return branches.annotate(
-        base=_sum(approved & Q(events__kind=Kind.BASE)),
-        bonus=_sum(approved & Q(events__kind=Kind.BONUS)),
-        deduction=_sum(approved & Q(events__kind=Kind.DEDUCTION)),
-        total=_sum(approved),
-    )
+        stored = stored.filter(period__quarter=quarter)
+
+    def part(column: str) -> Coalesce:
+        summed = stored.values("period__branch").annotate(s=Sum(column)).values("s")
+        return Coalesce(Subquery(summed, output_field=TOTAL_FIELD), Value(ZERO), output_field=TOTAL_FIELD)
+
+    return branches.annotate(base=part("base"), bonus=part("bonus"), deduction=part("deduction"), total=part("total"))
 
 
 def stored_totals_mismatches() -> list[tuple[int, int, Decimal, Decimal]]:

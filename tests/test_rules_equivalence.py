@@ -357,3 +357,34 @@ def test_the_day_after_the_window_is_closed_for_every_caller(world, frozen_today
     assert Period.objects.filter(rules.posting_closed_q()).get() == period
     assert _finalise_refusal(world, period) is None
     assert Period.objects.get(pk=period.pk).state == Period.State.FINAL
+
+
+# --- totals -----------------------------------------------------------------------------------
+
+
+def test_roll_up_from_stored_totals_equals_the_sum_of_events(world, frozen_today):
+    from branches.models import Organisation
+    from ledger.selectors import branch_totals, kind_totals, stored_totals_mismatches
+
+    approved = record(world, rule=world.rules.haircut)
+    services.event_approve(actor=world.committee, event=approved)
+    adjusted = record(world, rule=world.rules.snow)
+    services.event_adjust(actor=world.committee, event=adjusted, points="3", reason="三次")
+    record(world, rule=world.rules.clean)  # pending: not in any total
+    deduction = services.deduction_add(
+        actor=world.secretary, member=world.li, rule=world.rules.absent, occurred_on=DAY, reason="无故缺席"
+    )
+    services.event_approve(actor=world.committee, event=deduction)
+    row = branch_totals(Organisation.objects.filter(pk=world.branch_a.pk), year=2026, quarter=4).get()
+    from_events = kind_totals(PointEvent.objects.filter(branch=world.branch_a))
+    assert (
+        (row.base, row.bonus, row.deduction, row.total)
+        == (
+            from_events["base"],
+            from_events["bonus"],
+            from_events["deduction"],
+            from_events["total"],
+        )
+        == (Decimal("0.0"), Decimal("23.0"), Decimal("-3.0"), Decimal("20.0"))
+    )
+    assert stored_totals_mismatches() == []
