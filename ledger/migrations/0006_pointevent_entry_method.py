@@ -21,7 +21,10 @@ def _without_event_guard(schema_editor, statements: list[str]) -> None:
             cursor.execute("ALTER TABLE ledger_pointevent DISABLE TRIGGER ledger_pointevent_guard")
             for sql in statements:
                 cursor.execute(sql)
+            # The UPDATE queued deferred foreign-key checks; ALTER TABLE needs them run first.
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
             cursor.execute("ALTER TABLE ledger_pointevent ENABLE TRIGGER ledger_pointevent_guard")
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
         else:
             cursor.execute(
                 "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'ledger_pointevent_no_update'"
