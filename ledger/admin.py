@@ -159,8 +159,7 @@ class PointEventAdmin(ScopedAdmin):
         "points_column",
         "kind",
         "status",
-        "source",
-        "on_behalf",
+        "entry_method",
         "entered_by",
         "period",
     )
@@ -170,8 +169,7 @@ class PointEventAdmin(ScopedAdmin):
         "period__quarter",
         "kind",
         "status",
-        "source",
-        "on_behalf",
+        "entry_method",
     )
     search_fields = ("member__name", "member__name_initials", "member__name_pinyin", "account")
     list_select_related = ("member", "rule", "entered_by", "period", "period__branch")

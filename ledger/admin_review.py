@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy
 from branches.admin_scope import ScopedAdmin
 from core import clock
 from core.quarters import quarter_bounds
+from ledger import rules
 from ledger.models import Feedback, Kind, Period, PointEvent, ReviewMark
 from ledger.review_forms import FEEDBACK_ACTIONS, PERIOD_ACTIONS, REFUSALS, Action, action_from_post
 from ledger.review_selectors import (
@@ -104,9 +105,7 @@ class PeriodReviewMixin:
             "can_sign": SIGN in permissions,
             "deduction_date": min(end, clock.today()).isoformat(),
             "window_days": period.branch.posting_window_days,
-            "posting_open": period.state == Period.State.POSTED
-            and period.posting_ends_on is not None
-            and clock.today() <= period.posting_ends_on,
+            "posting_open": rules.posting_open(period),
             **extra,
         }
         return TemplateResponse(request, "admin/ledger/period/review.html", context)

@@ -6,18 +6,16 @@ with the same Idempotency-Key is answered from the first response and records no
 """
 
 import django_filters
-from django.db.models import DecimalField, Q, Sum, Value
-from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.response import Response
 
 from config.api import IDEMPOTENCY_HEADER, StrictSerializerMixin, idempotent_create
-from core.points import ZERO
-from ledger import services
-from ledger.models import Kind, Period, PointEvent, ScoringRule
+from ledger import rules, services
+from ledger.models import Period, PointEvent, ScoringRule
+from ledger.selectors import period_totals
 from members.models import Member
 
 
@@ -83,15 +81,6 @@ class PeriodSerializer(serializers.ModelSerializer):
         ]
 
 
-def _approved_sum(kind: str | None = None):
-    condition = Q(events__status=PointEvent.Status.APPROVED)
-    if kind:
-        condition &= Q(events__kind=kind)
-    return Coalesce(
-        Sum("events__points", filter=condition), Value(ZERO), output_field=DecimalField(max_digits=10, decimal_places=1)
-    )
-
-
 class PeriodViewSet(viewsets.ReadOnlyModelViewSet):
     """季度: a branch's quarters, with approved totals by kind."""
 
@@ -100,21 +89,16 @@ class PeriodViewSet(viewsets.ReadOnlyModelViewSet):
     filterset_fields = ["branch", "year", "quarter", "state"]
 
     def get_queryset(self):
-        return (
-            Period.objects.visible_to(self.request.user)
-            .select_related("branch")
-            .annotate(
-                base=_approved_sum(Kind.BASE),
-                bonus=_approved_sum(Kind.BONUS),
-                deduction=_approved_sum(Kind.DEDUCTION),
-                total=_approved_sum(),
-            )
-            .order_by("branch_id", "-year", "-quarter")
+        return period_totals(Period.objects.visible_to(self.request.user).select_related("branch")).order_by(
+            "branch_id", "-year", "-quarter"
         )
 
 
 class EventSerializer(serializers.ModelSerializer):
     member_name = serializers.CharField(source="member.name", read_only=True)
+    # Before entry_method there were two fields; both are still answered, derived from it.
+    source = serializers.SerializerMethodField(help_text="已弃用：请读 entry_method（typed_in 在此显示为 on_behalf）")
+    on_behalf = serializers.BooleanField(read_only=True, help_text="已弃用：entry_method == on_behalf")
     rule_title = serializers.CharField(source="rule.title", read_only=True)
     year = serializers.IntegerField(source="period.year", read_only=True)
     quarter = serializers.IntegerField(source="period.quarter", read_only=True)
@@ -136,6 +120,7 @@ class EventSerializer(serializers.ModelSerializer):
             "quarter",
             "place",
             "account",
+            "entry_method",
             "source",
             "on_behalf",
             "status",
@@ -144,6 +129,25 @@ class EventSerializer(serializers.ModelSerializer):
             "created_at",
         ]
         read_only_fields = fields
+
+    def get_source(self, event: PointEvent) -> str:
+        if event.entry_method == PointEvent.EntryMethod.TYPED_IN:
+            return PointEvent.EntryMethod.ON_BEHALF
+        return event.entry_method
+
+
+@extend_schema_field({"type": "string", "format": "decimal", "nullable": True})
+class PointsField(serializers.Field):
+    """A points value as typed, cleaned by ``ledger.rules.points_clean`` like every other caller."""
+
+    def to_internal_value(self, data):
+        refusal = rules.points_refusal(data)
+        if refusal is not None:
+            raise serializers.ValidationError(refusal.message, code=refusal.code)
+        return rules.points_clean(data)
+
+    def to_representation(self, value):
+        return str(value)
 
 
 class ClaimSerializer(StrictSerializerMixin, serializers.Serializer):
@@ -162,9 +166,7 @@ class ClaimSerializer(StrictSerializerMixin, serializers.Serializer):
     )
     occurred_on = serializers.DateField()
     account = serializers.CharField(max_length=2000, help_text="何时、何地、做了什么")
-    points = serializers.DecimalField(
-        max_digits=6, decimal_places=1, required=False, allow_null=True, min_value=0, max_value=1000
-    )
+    points = PointsField(required=False, allow_null=True)
     place = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
 
     def __init__(self, *args, **kwargs):
@@ -176,11 +178,14 @@ class ClaimSerializer(StrictSerializerMixin, serializers.Serializer):
 
 class EventFilter(django_filters.FilterSet):
     year = django_filters.NumberFilter(field_name="period__year")
+    source = django_filters.ChoiceFilter(
+        field_name="entry_method", choices=PointEvent.EntryMethod.choices, help_text="已弃用：同 entry_method"
+    )
     quarter = django_filters.NumberFilter(field_name="period__quarter")
 
     class Meta:
         model = PointEvent
-        fields = ["member", "branch", "year", "quarter", "kind", "status", "source"]
+        fields = ["member", "branch", "year", "quarter", "kind", "status", "entry_method"]
 
 
 class EventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet):

@@ -15,11 +15,13 @@ import unicodedata
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from xml.etree import ElementTree
 
 from django.conf import settings
 from django.utils.translation import gettext as _
+
+from ledger.rules import points_clean, points_refusal
 
 MAX_HEADER_SCAN = 20
 EXCEL_EPOCH = datetime.date(1899, 12, 30)
@@ -102,26 +104,14 @@ def parse_date(value, *, required: bool = False) -> datetime.date | None:
 
 
 def parse_points(value) -> Decimal | None:
-    """+10, 10分, １０, 0.5 → a positive Decimal with one place; blank → None (the rule's value)."""
+    """+10, 10分, １０, 0.5 → a positive Decimal with one place; blank → None (the rule's value).
+    The rule is ``ledger.rules.points_clean``, as everywhere else."""
     if value is None or (isinstance(value, str) and not normalise_text(value)):
         return None
-    if isinstance(value, bool):
-        raise CellError(_("分值必须是数字，例如 10 或 0.5。"))
-    text = normalise_text(value).replace(" ", "").removesuffix("分").lstrip("+")
-    try:
-        points = Decimal(text)
-    except InvalidOperation:
-        raise CellError(_("分值“%(value)s”不是数字，请写成 10 或 0.5。") % {"value": normalise_text(value)}) from None
-    if not points.is_finite():
-        raise CellError(_("分值必须是数字，例如 10 或 0.5。"))
-    points = abs(points)
-    if points != points.quantize(Decimal("0.1")):
-        raise CellError(_("分值最多保留一位小数。"))
-    if points == 0:
-        raise CellError(_("分值不能为 0。"))
-    if points > 1000:
-        raise CellError(_("分值不能超过 1000 分。"))
-    return points.quantize(Decimal("0.1"))
+    refusal = points_refusal(value)
+    if refusal is not None:
+        raise CellError(refusal.message)
+    return points_clean(value)
 
 
 class Choices:

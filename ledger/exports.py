@@ -75,7 +75,7 @@ def _event_rows(events) -> Iterable[list]:
             float(e.original_points) if e.original_points is not None else None,
             e.account,
             e.place,
-            e.get_source_display(),
+            e.get_entry_method_display(),
             e.get_status_display(),
             e.decision_reason,
             (e.entered_by.get_full_name() or e.entered_by.username) if e.entered_by_id else "",

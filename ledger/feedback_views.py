@@ -14,8 +14,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from branches.models import Organisation
-from core import clock
-from ledger import review_services
+from ledger import review_services, rules
 from ledger.models import Period
 from ledger.ratelimit import rate_limit_hit
 from members.models import Member
@@ -53,9 +52,7 @@ class FeedbackForm(forms.Form):
             "name_strokes", "name_pinyin"
         )
         self.fields["member"].choices = [("", _("不指定"))] + [(m.pk, m.name) for m in members]
-        self.open_periods = list(
-            Period.objects.filter(branch=branch, state=Period.State.POSTED, posting_ends_on__gte=clock.today())
-        )
+        self.open_periods = list(Period.objects.filter(rules.posting_open_q(), branch=branch))
         self.fields["period"].choices = [("", _("一般反映"))] + [
             (p.pk, _("对 %(period)s 公示积分的异议（%(end)s 截止）") % {"period": p.label, "end": p.posting_ends_on})
             for p in self.open_periods

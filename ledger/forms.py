@@ -9,7 +9,7 @@ from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from ledger.models import Attendance, Kind, Meeting, ScoringRule
+from ledger.models import Attendance, Kind, Meeting, PointEvent, ScoringRule
 from ledger.selectors import rules_for_branch
 from members.models import Member
 
@@ -152,14 +152,13 @@ class ClaimForm(TokenForm):
         help_text=_("何时、何地、做了什么。"),
     )
     evidence = PhotosField(label=_("证明照片"), help_text=_("可拍照或从相册选择，可选多张；照片会缩小并去除位置信息。"))
-    member_declared = forms.TypedChoiceField(
+    entry_method = forms.ChoiceField(
         label=_("申报方式"),
         choices=[
-            ("0", _("代办：由我替党员申报")),
-            ("1", _("党员本人申报，我只是代为录入")),
+            (PointEvent.EntryMethod.ON_BEHALF, _("代办：由我替党员申报")),
+            (PointEvent.EntryMethod.TYPED_IN, _("党员本人申报，我只是代为录入")),
         ],
-        coerce=lambda v: v == "1",
-        initial="0",
+        initial=PointEvent.EntryMethod.ON_BEHALF,
         widget=forms.RadioSelect,
     )
 
@@ -168,7 +167,7 @@ class ClaimForm(TokenForm):
         self.fields["rule"].queryset = branch_rules(branch, Kind.BONUS)
         if for_self:
             del self.fields["member"]
-            del self.fields["member_declared"]
+            del self.fields["entry_method"]
         else:
             self.fields["member"].queryset = branch_members(branch)
 

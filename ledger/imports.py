@@ -17,7 +17,6 @@ from decimal import Decimal
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -25,7 +24,7 @@ from branches.models import Organisation
 from branches.selectors import branch_scope
 from core import clock
 from core.quarters import quarter_of
-from ledger import services
+from ledger import rules, selectors, services
 from ledger.excel import (
     CellError,
     Choices,
@@ -325,77 +324,56 @@ def _member_label(member: Member) -> str:
 
 
 def _check_claims_against_ledger(branch: Organisation, rows: list[dict], problems: _Problems) -> int:
-    """Duplicates and caps, against the ledger and within the file, with two bulk queries."""
+    """Double claims and caps (``ledger.rules``), against the ledger and within the file, with two
+    bulk queries. A deed already in the ledger is skipped (re-importing a file adds only what is new)."""
     known = [r for r in rows if r["member"]]
     if not known:
         return 0
     member_ids = {r["member"] for r in known}
     dates = {r["occurred_on"] for r in known}
     recorded = {
-        (m, r, d.isoformat())
-        for m, r, d in PointEvent.objects.filter(member_id__in=member_ids, occurred_on__in=dates, corrects__isnull=True)
-        .exclude(status=PointEvent.Status.REJECTED)
-        .values_list("member_id", "rule_id", "occurred_on")
+        rules.same_deed_key(member_id=m, rule_id=r, occurred_on=d): (method, status)
+        for m, r, d, method, status in PointEvent.objects.filter(
+            rules.counting_q(), member_id__in=member_ids, occurred_on__in=dates
+        ).values_list("member_id", "rule_id", "occurred_on", "entry_method", "status")
     }
-    years = {int(r["occurred_on"][:4]) for r in known}
-    used: dict[tuple, Decimal] = defaultdict(Decimal)
-    for member_id, rule_id, year, quarter, total in (
-        PointEvent.objects.filter(member_id__in=member_ids, period__year__in=years, corrects__isnull=True)
-        .exclude(status=PointEvent.Status.REJECTED)
-        .values_list("member_id", "rule_id", "period__year", "period__quarter")
-        .annotate(total=Sum("points"))
-    ):
-        used[(member_id, rule_id, year, quarter)] += abs(total)
-        used[(member_id, rule_id, year, None)] += abs(total)
+    used = selectors.usage_by_member_rule(years={int(r["occurred_on"][:4]) for r in known}, member_ids=member_ids)
     in_file: dict[tuple, int] = {}
     skipped = 0
     for row in known:
         rule = row["_rule"]
-        key = (row["member"], row["rule"], row["occurred_on"])
+        day = datetime.date.fromisoformat(row["occurred_on"])
+        key = rules.same_deed_key(member_id=row["member"], rule_id=row["rule"], occurred_on=day)
         if key in recorded:
-            problems.add(
-                row["row"],
-                "name",
-                _("%(name)s 在 %(date)s 已有一条“%(rule)s”记录，跳过。")
-                % {"name": row["name"], "date": row["occurred_on"], "rule": rule.title},
-                level="skip",
+            method, status = recorded[key]
+            refusal = rules.duplicate_refusal(
+                member_name=row["name"],
+                rule_title=rule.title,
+                occurred_on=day,
+                existing_method=method,
+                existing_status=status,
             )
+            problems.add(row["row"], "name", refusal.message, level="skip")
             row["_skip"] = True
             skipped += 1
             continue
         if key in in_file:
-            problems.add(
-                row["row"],
-                "name",
-                _("与第 %(row)d 行重复（同一党员、同一细则、同一天），请删去其中一行。") % {"row": in_file[key]},
-            )
+            refusal = rules.duplicate_in_batch_refusal(first_row=in_file[key])
+            problems.add(row["row"], refusal.field, refusal.message)
             row["_skip"] = True
             continue
         in_file[key] = row["row"]
-        day = datetime.date.fromisoformat(row["occurred_on"])
-        quarter = quarter_of(day)
         magnitude = Decimal(row["magnitude"])
-        quarter_key = (row["member"], row["rule"], day.year, quarter)
+        quarter_key = (row["member"], row["rule"], day.year, quarter_of(day))
         year_key = (row["member"], row["rule"], day.year, None)
-        if rule.cap_per_quarter is not None and used[quarter_key] + magnitude > rule.cap_per_quarter:
-            problems.add(
-                row["row"],
-                "points",
-                _("超过“%(rule)s”每季度上限 %(cap)s 分：%(name)s 本季度已记（含本文件前面各行）%(used)s 分。")
-                % {"rule": rule.title, "cap": rule.cap_per_quarter, "name": row["name"], "used": used[quarter_key]},
-            )
+        verdicts = rules.caps_check(
+            rule=rule, used_quarter=used[quarter_key], used_year=used[year_key], adding=magnitude
+        )
+        if verdicts:
+            problems.add(row["row"], "points", verdicts[0].message)
             row["_skip"] = True
             continue
-        if rule.cap_per_year is not None and used[year_key] + magnitude > rule.cap_per_year:
-            problems.add(
-                row["row"],
-                "points",
-                _("超过“%(rule)s”每年上限 %(cap)s 分：%(name)s 今年已记（含本文件前面各行）%(used)s 分。")
-                % {"rule": rule.title, "cap": rule.cap_per_year, "name": row["name"], "used": used[year_key]},
-            )
-            row["_skip"] = True
-            continue
-        used[quarter_key] += magnitude
+        used[quarter_key] += magnitude  # the rows below count the ones above
         used[year_key] += magnitude
     return skipped
 
@@ -491,7 +469,7 @@ def _claims_write(actor, batch: ImportBatch, choices: dict[int, int], problems: 
                 account=row["account"],
                 points=row["points"] or None,
                 place=row["place"],
-                source=PointEvent.Source.IMPORT,
+                entry_method=PointEvent.EntryMethod.IMPORT,
                 dedupe_key=_dedupe_key(row, member.pk),
             )
         except (ValidationError, PermissionDenied) as exc:

@@ -168,15 +168,23 @@ class PointEvent(models.Model):
         APPROVED = "approved", _("已通过")
         REJECTED = "rejected", _("未通过")
 
-    class Source(models.TextChoices):
-        SELF = "self", _("本人申报")
-        ON_BEHALF = "on_behalf", _("代为申报")
+    class EntryMethod(models.TextChoices):
+        """Who declared the entry and how it got into the ledger (申报与录入方式), in one field."""
+
+        SELF = "self", _("本人申报")  # the member, on the web or through the API
+        TYPED_IN = "typed_in", _("本人申报，代为录入")  # declared by the member, typed in by the secretary
+        ON_BEHALF = "on_behalf", _("代为申报")  # 代办: the secretary declared it for the member
         GROUP = "group", _("集体活动")
         MEETING = "meeting", _("会议考勤")
         BASE = "base", _("年度基础分")
         COMMITTEE = "committee", _("支委会认定")
         CORRECTION = "correction", _("更正")
         IMPORT = "import", _("导入")
+
+        @classmethod
+        def member_claims(cls) -> tuple[str, ...]:
+            """Claims (个人申报) of one member's own deed, as opposed to grants, credits and decisions."""
+            return (cls.SELF, cls.TYPED_IN, cls.ON_BEHALF)
 
     branch = models.ForeignKey(
         "branches.Organisation",
@@ -195,8 +203,7 @@ class PointEvent(models.Model):
     occurred_on = models.DateField(_("发生日期"))
     place = models.CharField(_("地点"), max_length=100, blank=True)
     account = models.TextField(_("事由"), help_text=_("何时、何地、做了什么"))
-    source = models.CharField(_("来源"), max_length=12, choices=Source.choices)
-    on_behalf = models.BooleanField(_("代办"), default=False)
+    entry_method = models.CharField(_("申报与录入方式"), max_length=12, choices=EntryMethod.choices)
     claimed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("申报人"),
@@ -287,6 +294,11 @@ class PointEvent(models.Model):
     @property
     def is_correction(self) -> bool:
         return self.corrects_id is not None
+
+    @property
+    def on_behalf(self) -> bool:
+        """Declared by the secretary for the member (代办), not by the member."""
+        return self.entry_method == self.EntryMethod.ON_BEHALF
 
 
 def evidence_path(instance: "Evidence", filename: str) -> str:

@@ -3,20 +3,18 @@ however many entries a quarter holds (asserted in tests)."""
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from decimal import Decimal
 
-from django.db.models import Count, Prefetch, QuerySet, Sum
+from django.db.models import Count, Prefetch, QuerySet
 
 from branches.models import RoleAssignment
 from branches.selectors import COMMITTEE_ROLES, SIGNING_ROLES, user_roles
 from core.points import ZERO
+from ledger import rules
 from ledger.models import AuditEntry, Evidence, Feedback, Kind, Period, PointEvent, ReviewMark
-from ledger.selectors import rules_for_branch
+from ledger.selectors import kind_totals, rules_for_branch, usage_by_member_rule
 from members.models import Member
 
 Status = PointEvent.Status
-Source = PointEvent.Source
-CLAIM_SOURCES = (Source.SELF, Source.ON_BEHALF)
 
 #: What a user may do on a branch's quarter or feedback: review it (approve, reject, adjust,
 #: deductions, marks, posting, answers) and sign it. Officers above the branch have neither.
@@ -82,23 +80,6 @@ class ReviewSummary:
         return rows
 
 
-def _year_usage(period: Period, events: list[PointEvent]) -> dict[tuple[int, int], Decimal]:
-    """Points already used this year, in the branch's other quarters, per (member, rule) with a year cap."""
-    rule_ids = {e.rule_id for e in events if e.rule.cap_per_year is not None}
-    if not rule_ids:
-        return {}
-    rows = (
-        PointEvent.objects.filter(
-            branch_id=period.branch_id, period__year=period.year, rule_id__in=rule_ids, corrects__isnull=True
-        )
-        .exclude(period=period)
-        .exclude(status=Status.REJECTED)
-        .values_list("member_id", "rule_id")
-        .annotate(n=Sum("points"))
-    )
-    return {(m, r): abs(n or ZERO) for m, r, n in rows}
-
-
 def period_review(period: Period) -> ReviewSummary:
     events = list(period_events(period))
     summary = ReviewSummary()
@@ -109,13 +90,9 @@ def period_review(period: Period) -> ReviewSummary:
         .order_by("name_strokes", "name_pinyin")
     )
     counts: dict = defaultdict(int)
-    totals = dict.fromkeys(Kind.values, ZERO)
     usage: dict[tuple[int, int], list[PointEvent]] = defaultdict(list)
-    same_day: dict[tuple, list[PointEvent]] = defaultdict(list)
     for event in events:
         counts[(event.status, event.kind)] += 1
-        if event.status == Status.APPROVED:
-            totals[event.kind] += event.points
         if event.status == Status.PENDING:
             summary.pending.append(event)
         else:
@@ -125,34 +102,34 @@ def period_review(period: Period) -> ReviewSummary:
             continue
         if event.on_behalf:
             summary.on_behalf.append(event)
-        if event.status != Status.REJECTED:
+        if rules.counts_toward_caps(status=event.status, corrects_id=event.corrects_id):
             usage[(event.member_id, event.rule_id)].append(event)
-            if event.kind == Kind.BONUS:
-                same_day[(event.member_id, event.occurred_on)].append(event)
-    totals["total"] = sum(totals.values(), ZERO)
-    summary.counts, summary.totals = dict(counts), totals
+    summary.counts = dict(counts)
+    summary.totals = kind_totals(events)
 
-    year_used = _year_usage(period, events)
+    capped_year = {e.rule_id for e in events if e.rule.cap_per_year is not None}
+    other_quarters = (
+        usage_by_member_rule(
+            years=[period.year], rule_ids=capped_year, branch_id=period.branch_id, exclude_period_id=period.pk
+        )
+        if capped_year
+        else defaultdict(lambda: ZERO)
+    )
     for (member_id, rule_id), group in usage.items():
         rule = group[0].rule
         used = sum((abs(e.points) for e in group), ZERO)
-        if rule.cap_per_quarter is not None and used > rule.cap_per_quarter:
-            summary.over_cap.append({"events": group, "used": used, "cap": rule.cap_per_quarter, "scope": "quarter"})
-        if rule.cap_per_year is not None:
-            used_year = used + year_used.get((member_id, rule_id), ZERO)
-            if used_year > rule.cap_per_year:
-                summary.over_cap.append({"events": group, "used": used_year, "cap": rule.cap_per_year, "scope": "year"})
-        by_day: dict = defaultdict(list)
-        for event in group:
-            by_day[event.occurred_on].append(event)
-        summary.double_claims.extend(g for g in by_day.values() if len(g) > 1)
-    # An automatic meeting credit and a self-declared claim on the same day are the same deed.
-    for group in same_day.values():
-        sources = {e.source for e in group}
-        if Source.MEETING in sources and sources & set(CLAIM_SOURCES):
-            pair = [e for e in group if e.source == Source.MEETING or e.source in CLAIM_SOURCES]
-            if pair not in summary.double_claims:
-                summary.double_claims.append(pair)
+        used_year = used + other_quarters[(member_id, rule_id, period.year, None)]
+        for verdict in rules.caps_check(rule=rule, used_quarter=used, used_year=used_year):
+            summary.over_cap.append(
+                {
+                    "events": group,
+                    "used": verdict.used,
+                    "cap": verdict.cap,
+                    "scope": verdict.scope,
+                    "message": verdict.message,
+                }
+            )
+    summary.double_claims = rules.double_claim_groups(events)
     return summary
 
 

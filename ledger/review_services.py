@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from branches.models import Organisation
 from branches.selectors import can_decide
 from core import clock
-from ledger import services
+from ledger import rules, services
 from ledger.models import Feedback, Period, PointEvent, ReviewMark, ScoringRule
 from members.models import Member
 
@@ -34,14 +34,6 @@ def reference_normalise(code: str) -> str:
 
 def _reference_new() -> str:
     return "".join(secrets.choice(REFERENCE_ALPHABET) for _i in range(REFERENCE_LENGTH))
-
-
-def _posting_open(period: Period) -> bool:
-    return (
-        period.state == Period.State.POSTED
-        and period.posting_ends_on is not None
-        and clock.today() <= period.posting_ends_on
-    )
 
 
 # --- the public side -----------------------------------------------------------------------------
@@ -75,8 +67,9 @@ def feedback_submit(
         errors["member"] = _("请从本支部党员中选择。")
     if period is not None:
         period = Period.objects.filter(pk=period.pk).first()  # its state as stored, not as passed in
-    if period is not None and (period.branch_id != branch.pk or not _posting_open(period)):
-        errors["period"] = _("该季度不在公示期内，不能再提出异议；可以作为一般反映提交。")
+    refusal = rules.objection_refusal(period, branch_id=branch.pk) if period is not None else None
+    if refusal is not None:
+        errors[refusal.field] = refusal.message
     if errors:
         raise ValidationError(errors)
     for _attempt in range(5):
@@ -197,12 +190,15 @@ def feedback_resolve(*, actor: AbstractBaseUser, feedback: Feedback, resolution:
         raise ValidationError({"resolution": _("请选择处理结果。")})
     note = services._clean_text(note, field="note", required_message=_("请写明答复意见。"), max_length=MAX_NOTE)
     linked = feedback.events.exclude(status=PointEvent.Status.REJECTED)
-    if resolution == Feedback.Resolution.DEDUCTION and not linked.filter(source=PointEvent.Source.COMMITTEE).exists():
+    if (
+        resolution == Feedback.Resolution.DEDUCTION
+        and not linked.filter(entry_method=PointEvent.EntryMethod.COMMITTEE).exists()
+    ):
         raise ValidationError({"resolution": _("还没有据此反映录入扣分，请先录入扣分，或选择其他处理结果。")})
     if resolution == Feedback.Resolution.CORRECTED:
         if not feedback.is_objection:
             raise ValidationError({"resolution": _("只有对公示季度的异议才能以更正处理。")})
-        if not linked.filter(source=PointEvent.Source.CORRECTION).exists():
+        if not linked.filter(entry_method=PointEvent.EntryMethod.CORRECTION).exists():
             raise ValidationError({"resolution": _("还没有据此异议录入更正条目，请先录入更正。")})
     feedback.resolution = resolution
     feedback.note = note

@@ -9,7 +9,8 @@ back up the most important rule: a signed quarter never changes.
 
 import datetime
 from collections.abc import Iterable, Sequence
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from dataclasses import dataclass
+from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
@@ -23,6 +24,7 @@ from branches.selectors import branch_scope, can_decide, can_sign
 from core import clock
 from core.points import ZERO, points_format
 from core.quarters import quarter_bounds, quarter_of
+from ledger import rules
 from ledger.images import evidence_prepare
 from ledger.models import (
     Attendance,
@@ -43,8 +45,14 @@ from ledger.selectors import (
 from members.models import Member
 
 Status = PointEvent.Status
-Source = PointEvent.Source
-MAX_POINTS = Decimal("1000")
+EntryMethod = PointEvent.EntryMethod
+CLAIM_METHODS = (
+    EntryMethod.TYPED_IN,
+    EntryMethod.ON_BEHALF,
+    EntryMethod.GROUP,
+    EntryMethod.MEETING,
+    EntryMethod.IMPORT,
+)
 MAX_ACCOUNT = 2000
 SYSTEM_USERNAME = "system"
 
@@ -96,24 +104,6 @@ def _require_decider(actor: AbstractBaseUser, branch: Organisation) -> None:
         raise PermissionDenied(_("只有支委会成员可以审核积分。"))
 
 
-def _clean_points(value, *, field: str = "points") -> Decimal:
-    """A positive number with at most one decimal place (the magnitude; sign comes from the kind)."""
-    try:
-        points = Decimal(str(value).strip().replace("＋", "+").rstrip("分"))
-    except (InvalidOperation, ValueError):
-        raise ValidationError({field: _("分值必须是数字，例如 10 或 0.5。")}) from None
-    if not points.is_finite():
-        raise ValidationError({field: _("分值必须是数字，例如 10 或 0.5。")})
-    points = abs(points)
-    if points != points.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP):
-        raise ValidationError({field: _("分值最多保留一位小数。")})
-    if points == 0:
-        raise ValidationError({field: _("分值不能为 0。")})
-    if points > MAX_POINTS:
-        raise ValidationError({field: _("分值不能超过 %(max)s 分。") % {"max": MAX_POINTS}})
-    return points.quantize(Decimal("0.1"))
-
-
 def _clean_text(value: str, *, field: str, required_message: str, max_length: int = MAX_ACCOUNT) -> str:
     text = (value or "").strip()
     if not text:
@@ -121,10 +111,6 @@ def _clean_text(value: str, *, field: str, required_message: str, max_length: in
     if len(text) > max_length:
         raise ValidationError({field: _("内容太长，请控制在 %(max)d 字以内。") % {"max": max_length}})
     return text
-
-
-def _signed(kind: str, magnitude: Decimal) -> Decimal:
-    return -magnitude if kind == Kind.DEDUCTION else magnitude
 
 
 def period_for(*, branch: Organisation, day: datetime.date, lock: bool = True) -> Period:
@@ -153,25 +139,11 @@ def _check_caps(
     usage = rule_usage(
         member=member, rule=rule, year=period.year, quarter=period.quarter, exclude_event_id=exclude_event_id
     )
-    if rule.cap_per_quarter is not None and usage["used_quarter"] + magnitude > rule.cap_per_quarter:
-        raise ValidationError(
-            {
-                "points": _("超过“%(rule)s”每季度上限 %(cap)s 分：本季度已记 %(used)s 分，最多还能记 %(left)s 分。")
-                % {
-                    "rule": rule.title,
-                    "cap": rule.cap_per_quarter,
-                    "used": usage["used_quarter"],
-                    "left": usage["left_quarter"],
-                }
-            }
-        )
-    if rule.cap_per_year is not None and usage["used_year"] + magnitude > rule.cap_per_year:
-        raise ValidationError(
-            {
-                "points": _("超过“%(rule)s”每年上限 %(cap)s 分：今年已记 %(used)s 分，最多还能记 %(left)s 分。")
-                % {"rule": rule.title, "cap": rule.cap_per_year, "used": usage["used_year"], "left": usage["left_year"]}
-            }
-        )
+    verdicts = rules.caps_check(
+        rule=rule, used_quarter=usage["used_quarter"], used_year=usage["used_year"], adding=magnitude
+    )
+    if verdicts:
+        raise verdicts[0].error()
 
 
 def _total_add(event: PointEvent) -> None:
@@ -185,32 +157,46 @@ def _total_add(event: PointEvent) -> None:
 # --- recording entries -------------------------------------------------------------------------
 
 
-def _event_create(
+@dataclass(frozen=True)
+class EntryDraft:
+    """An entry's values after ``entry_validate``: ready for ``entry_write``."""
+
+    member: Member
+    rule: ScoringRule
+    occurred_on: datetime.date
+    account: str
+    place: str
+    points: Decimal  # signed: a deduction is negative
+    entry_method: str
+    evidence: tuple = ()
+    corrects: PointEvent | None = None
+
+
+def entry_validate(
     *,
-    actor: AbstractBaseUser,
     member: Member,
     rule: ScoringRule,
     occurred_on: datetime.date,
     account: str,
-    source: str,
+    entry_method: str,
     points=None,
     place: str = "",
-    claimed_by: AbstractBaseUser | None = None,
-    on_behalf: bool = False,
     evidence: Sequence = (),
-    dedupe_key: str | None = None,
-    check_duplicate: bool = True,
     corrects: PointEvent | None = None,
-    signed_points: Decimal | None = None,
-) -> PointEvent:
-    branch = member.branch
+) -> EntryDraft:
+    """Check an entry's own values, all at once: a ``ValidationError`` keyed by every field at fault.
+
+    ``points`` is the value as typed (blank: the rule's default), its sign taken from the rule's
+    kind — except for a correction (``corrects``), whose ``points`` is the signed difference the
+    caller computed. Checks that need the ledger (signed quarter, double claims, caps) are made by
+    ``entry_write`` under the member's lock."""
     errors: dict[str, str] = {}
     if member.status != Member.Status.ACTIVE:
         errors["member"] = _("%(name)s 的状态是“%(status)s”，不能再记分。") % {
             "name": member.name,
             "status": member.get_status_display(),
         }
-    if corrects is None and not rules_for_branch(branch).filter(pk=rule.pk).exists():
+    if corrects is None and not rules_for_branch(member.branch).filter(pk=rule.pk).exists():
         errors["rule"] = _("“%(rule)s”不是本支部适用的积分细则。") % {"rule": rule.title}
     if not isinstance(occurred_on, datetime.date):
         errors["occurred_on"] = _("请填写发生日期。")
@@ -222,74 +208,84 @@ def _event_create(
         errors["account"] = exc.message_dict["account"][0]
     if len(place or "") > 100:
         errors["place"] = _("地点太长，请控制在 100 字以内。")
-    if signed_points is None:
-        try:
-            magnitude = _clean_points(rule.default_points if points in (None, "") else points)
-        except ValidationError as exc:
-            errors["points"] = exc.message_dict["points"][0]
-            magnitude = None
+    signed_points = ZERO
+    if corrects is not None:
+        signed_points = Decimal(points)
     else:
-        magnitude = abs(signed_points)
-    if rule.evidence_required and not evidence and corrects is None and source in (Source.SELF, Source.ON_BEHALF):
+        refusal = rules.points_refusal(rule.default_points if points in (None, "") else points)
+        if refusal is not None:
+            errors["points"] = refusal.message
+        else:
+            signed_points = rules.signed(
+                rule.kind, rules.points_clean(rule.default_points if points in (None, "") else points)
+            )
+    if rule.evidence_required and not evidence and corrects is None and entry_method in EntryMethod.member_claims():
         errors["evidence"] = _("“%(rule)s”须附证明照片。") % {"rule": rule.title}
     if errors:
         raise ValidationError(errors)
+    return EntryDraft(
+        member=member,
+        rule=rule,
+        occurred_on=occurred_on,
+        account=account,
+        place=(place or "").strip(),
+        points=signed_points,
+        entry_method=entry_method,
+        evidence=tuple(evidence),
+        corrects=corrects,
+    )
 
-    period = period_for(branch=branch, day=occurred_on)
+
+def entry_write(
+    *,
+    actor: AbstractBaseUser,
+    draft: EntryDraft,
+    claimed_by: AbstractBaseUser | None,
+    dedupe_key: str | None = None,
+) -> PointEvent:
+    """Write a validated entry, pending, into its quarter — refused if the quarter is signed, if
+    ``dedupe_key`` was recorded already, if it is a double claim or goes over a cap (both checked
+    for original entries only; base grants are told apart by their key)."""
+    member, rule = draft.member, draft.rule
+    branch = member.branch
+    period = period_for(branch=branch, day=draft.occurred_on)
     _refuse_frozen(period)
     # Serialise entries for one member, so two at once can't both fit under a cap.
     list(Member.objects.select_for_update().filter(pk=member.pk).values_list("pk", flat=True))
     if dedupe_key and PointEvent.objects.filter(dedupe_key=dedupe_key).exists():
         raise ValidationError({"__all__": _("这条记录已经登记过，不能重复登记。")})
-    if check_duplicate and corrects is None:
+    if draft.corrects is None and draft.entry_method != EntryMethod.BASE:
         duplicate = (
-            PointEvent.objects.filter(member=member, rule=rule, occurred_on=occurred_on, corrects__isnull=True)
-            .exclude(status=Status.REJECTED)
+            PointEvent.objects.filter(rules.counting_q(), member=member, rule=rule, occurred_on=draft.occurred_on)
+            .only("entry_method", "status")
             .first()
         )
-        if duplicate is not None and duplicate.source == Source.MEETING:
-            raise ValidationError(
-                {
-                    "rule": _("%(name)s 在 %(date)s 的“%(rule)s”已由会议考勤记录（%(status)s），属于重复申报。")
-                    % {
-                        "name": member.name,
-                        "date": occurred_on.isoformat(),
-                        "rule": rule.title,
-                        "status": duplicate.get_status_display(),
-                    }
-                }
-            )
         if duplicate is not None:
-            raise ValidationError(
-                {
-                    "rule": _("%(name)s 在 %(date)s 已有一条“%(rule)s”记录（%(status)s），不能重复申报。")
-                    % {
-                        "name": member.name,
-                        "date": occurred_on.isoformat(),
-                        "rule": rule.title,
-                        "status": duplicate.get_status_display(),
-                    }
-                }
-            )
-    if corrects is None:
-        _check_caps(member=member, rule=rule, period=period, magnitude=magnitude)
-    prepared = [evidence_prepare(upload) for upload in evidence]
+            raise rules.duplicate_refusal(
+                member_name=member.name,
+                rule_title=rule.title,
+                occurred_on=draft.occurred_on,
+                existing_method=duplicate.entry_method,
+                existing_status=duplicate.status,
+            ).error()
+    if draft.corrects is None:
+        _check_caps(member=member, rule=rule, period=period, magnitude=abs(draft.points))
+    prepared = [evidence_prepare(upload) for upload in draft.evidence]
     event = PointEvent(
         branch=branch,
         member=member,
         period=period,
         rule=rule,
         kind=rule.kind,
-        points=signed_points if signed_points is not None else _signed(rule.kind, magnitude),
-        occurred_on=occurred_on,
-        place=(place or "").strip(),
-        account=account,
-        source=source,
-        on_behalf=on_behalf,
+        points=draft.points,
+        occurred_on=draft.occurred_on,
+        place=draft.place,
+        account=draft.account,
+        entry_method=draft.entry_method,
         claimed_by=claimed_by,
         entered_by=actor,
         dedupe_key=dedupe_key,
-        corrects=corrects,
+        corrects=draft.corrects,
     )
     try:
         with transaction.atomic():
@@ -310,9 +306,14 @@ def _event_create(
             "name": member.name,
             "rule": rule.title,
             "points": points_format(event.points),
-            "source": event.get_source_display(),
+            "source": event.get_entry_method_display(),
         },
-        data={"points": str(event.points), "occurred_on": occurred_on.isoformat(), "on_behalf": on_behalf},
+        data={
+            "points": str(event.points),
+            "occurred_on": draft.occurred_on.isoformat(),
+            "on_behalf": event.on_behalf,
+            "entry_method": event.entry_method,
+        },
     )
     return event
 
@@ -328,14 +329,15 @@ def claim_record(
     points=None,
     place: str = "",
     evidence: Sequence = (),
-    member_declared: bool = False,
-    source: str | None = None,
+    entry_method: str | None = None,
     dedupe_key: str | None = None,
 ) -> PointEvent:
-    """Record a claim (个人申报) for a member: by the member, or by the committee for them (代办).
+    """Record a claim (个人申报) for a member: by the member, or by the committee for them.
 
-    ``member_declared`` says the member declared it themselves and the secretary only typed it in;
-    otherwise an entry typed by someone else is marked as entered on the member's behalf.
+    A member recording their own deed is always ``SELF``. For anyone else ``entry_method`` says
+    how it came: ``ON_BEHALF`` (代办, the default: the secretary declares it for the member),
+    ``TYPED_IN`` (the member declared it, the secretary only typed it in), or a group activity,
+    a meeting's attendance or an import.
     """
     is_self = member.user_id is not None and member.user_id == actor.pk
     if not is_self:
@@ -343,25 +345,23 @@ def claim_record(
     if rule.kind == Kind.DEDUCTION:
         raise ValidationError({"rule": _("扣分只能由书记或支委会录入，并须写明理由。")})
     if is_self:
-        source, on_behalf, claimed_by = Source.SELF, False, actor
+        entry_method, claimed_by = EntryMethod.SELF, actor
     else:
-        source = source or Source.ON_BEHALF
-        on_behalf = source == Source.ON_BEHALF and not member_declared
-        claimed_by = member.user if member_declared else actor
-    return _event_create(
-        actor=actor,
+        entry_method = entry_method or EntryMethod.ON_BEHALF
+        if entry_method not in CLAIM_METHODS:
+            raise ValueError(f"not a way to enter a claim: {entry_method}")
+        claimed_by = member.user if entry_method == EntryMethod.TYPED_IN else actor
+    draft = entry_validate(
         member=member,
         rule=rule,
         occurred_on=occurred_on,
         account=account,
-        source=source,
+        entry_method=entry_method,
         points=points,
         place=place,
-        claimed_by=claimed_by,
-        on_behalf=on_behalf,
         evidence=evidence,
-        dedupe_key=dedupe_key,
     )
+    return entry_write(actor=actor, draft=draft, claimed_by=claimed_by, dedupe_key=dedupe_key)
 
 
 @transaction.atomic
@@ -374,26 +374,27 @@ def deduction_add(
     reason: str,
     points=None,
     place: str = "",
-    source: str = Source.COMMITTEE,
+    entry_method: str = EntryMethod.COMMITTEE,
     dedupe_key: str | None = None,
 ) -> PointEvent:
-    """A deduction (违规扣分), entered by the secretary or committee only, always with a reason."""
+    """A deduction (违规扣分), entered by the secretary or committee only, always with a reason
+    (``entry_method``: the committee's finding, or a meeting's absence)."""
     _require_decider(actor, member.branch)
     if rule.kind != Kind.DEDUCTION:
         raise ValidationError({"rule": _("请选择扣分类细则。")})
+    if entry_method not in (EntryMethod.COMMITTEE, EntryMethod.MEETING):
+        raise ValueError(f"not a way to enter a deduction: {entry_method}")
     reason = _clean_text(reason, field="account", required_message=_("扣分必须写明理由。"))
-    return _event_create(
-        actor=actor,
+    draft = entry_validate(
         member=member,
         rule=rule,
         occurred_on=occurred_on,
         account=reason,
-        source=source,
+        entry_method=entry_method,
         points=points,
         place=place,
-        claimed_by=actor,
-        dedupe_key=dedupe_key,
     )
+    return entry_write(actor=actor, draft=draft, claimed_by=actor, dedupe_key=dedupe_key)
 
 
 # --- decisions ---------------------------------------------------------------------------------
@@ -464,9 +465,9 @@ def event_reject(*, actor: AbstractBaseUser, event: PointEvent, reason: str) -> 
 def event_adjust(*, actor: AbstractBaseUser, event: PointEvent, points, reason: str) -> PointEvent:
     """Approve with a different value; the original stays visible next to the new one."""
     reason = _clean_text(reason, field="reason", required_message=_("调整分值必须写明理由。"))
-    magnitude = _clean_points(points)
+    magnitude = rules.points_clean(points)
     event = _lock_for_decision(actor, event)
-    new_points = _signed(event.kind, magnitude)
+    new_points = rules.signed(event.kind, magnitude)
     if new_points == event.points:
         raise ValidationError({"points": _("调整后的分值与原分值相同；如无需调整，请直接通过。")})
     _check_caps(
@@ -536,15 +537,14 @@ def event_correct(
     if original.is_correction:
         raise ValidationError({"__all__": _("请更正原始条目，而不是更正条目。")})
     zero = str(points).strip() in ("0", "0.0")
-    target = ZERO if zero else _signed(original.kind, _clean_points(points))
+    target = ZERO if zero else rules.signed(original.kind, rules.points_clean(points))
     effective = (original.points if original.status == Status.APPROVED else ZERO) + sum(
         (c.points for c in original.corrections.filter(status=Status.APPROVED)), ZERO
     )
     delta = target - effective
     if delta == 0:
         raise ValidationError({"points": _("更正后的分值与当前有效分值相同，无需更正。")})
-    event = _event_create(
-        actor=actor,
+    draft = entry_validate(
         member=original.member,
         rule=original.rule,
         occurred_on=occurred_on or clock.today(),
@@ -556,13 +556,11 @@ def event_correct(
             "new": points_format(target),
             "reason": reason,
         },
-        source=Source.CORRECTION,
-        claimed_by=actor,
+        entry_method=EntryMethod.CORRECTION,
+        points=delta,
         corrects=original,
-        signed_points=delta,
-        check_duplicate=False,
     )
-    return event
+    return entry_write(actor=actor, draft=draft, claimed_by=actor)
 
 
 # --- quarters ----------------------------------------------------------------------------------
@@ -705,10 +703,9 @@ def period_finalise(*, actor: AbstractBaseUser | None, period: Period) -> Period
         _require_write(actor, period.branch)
     if period.state != Period.State.POSTED:
         raise ValidationError({"__all__": _("只有公示中的季度才能定稿。")})
-    if period.posting_ends_on and clock.today() <= period.posting_ends_on:
-        raise ValidationError(
-            {"__all__": _("公示期到 %(end)s 结束，结束后才能定稿。") % {"end": period.posting_ends_on.isoformat()}}
-        )
+    refusal = rules.finalise_refusal(period)
+    if refusal is not None:
+        raise refusal.error()
     unanswered = list(period.objections.filter(resolved_at__isnull=True).values_list("reference", flat=True))
     if unanswered:
         raise ValidationError(
@@ -761,16 +758,14 @@ def base_points_grant(
             continue
         try:
             with transaction.atomic():
-                _event_create(
-                    actor=actor,
+                draft = entry_validate(
                     member=member,
                     rule=rule,
                     occurred_on=day,
                     account=_("%(year)d 年度基础积分") % {"year": year},
-                    source=Source.BASE,
-                    dedupe_key=key,
-                    check_duplicate=False,
+                    entry_method=EntryMethod.BASE,
                 )
+                entry_write(actor=actor, draft=draft, claimed_by=None, dedupe_key=key)
             created += 1
         except ValidationError as exc:
             if "__all__" in exc.message_dict:  # granted meanwhile by a concurrent run
@@ -815,7 +810,7 @@ def group_activity_record(
                     account=account,
                     place=place,
                     points=points,
-                    source=Source.GROUP,
+                    entry_method=EntryMethod.GROUP,
                 )
             )
         except ValidationError as exc:
@@ -923,13 +918,9 @@ def meeting_record(
         key = f"meeting:{meeting.pk}:{member.pk}"
         try:
             if status == Attendance.Status.PRESENT:
-                declared = (
-                    PointEvent.objects.filter(
-                        member=member, rule=attendance_rule, occurred_on=held_on, corrects__isnull=True
-                    )
-                    .exclude(status=Status.REJECTED)
-                    .first()
-                )
+                declared = PointEvent.objects.filter(
+                    rules.counting_q(), member=member, rule=attendance_rule, occurred_on=held_on
+                ).first()
                 if declared is not None:
                     event = declared  # the same deed, already claimed: linked, not credited twice
                 else:
@@ -940,7 +931,7 @@ def meeting_record(
                         occurred_on=held_on,
                         account=_("参加%(meeting)s") % {"meeting": title},
                         place=place,
-                        source=Source.MEETING,
+                        entry_method=EntryMethod.MEETING,
                         dedupe_key=key,
                     )
             elif status == Attendance.Status.ABSENT and absence_rule is not None:
@@ -951,7 +942,7 @@ def meeting_record(
                     occurred_on=held_on,
                     reason=_("无故缺席%(meeting)s") % {"meeting": title},
                     place=place,
-                    source=Source.MEETING,
+                    entry_method=EntryMethod.MEETING,
                     dedupe_key=key,
                 )
         except ValidationError as exc:

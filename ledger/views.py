@@ -213,7 +213,7 @@ def claim_create(request: HttpRequest, branch_id: int) -> HttpResponse:
                 points=data["points"],
                 place=data["place"],
                 evidence=data["evidence"],
-                member_declared=data["member_declared"],
+                entry_method=data["entry_method"],
             )
             messages.success(
                 request,
@@ -511,23 +511,15 @@ def _account(request, member: Member, *, branch, template: str) -> HttpResponse:
     )
     quarters: OrderedDict[int, dict] = OrderedDict()
     for event in events:
-        q = quarters.setdefault(
-            event.period.quarter,
-            {"period": event.period, "events": [], "total": ZERO, "pending": ZERO},
-        )
+        q = quarters.setdefault(event.period.quarter, {"period": event.period, "events": []})
         q["events"].append(event)
-        if event.status == Status.APPROVED:
-            q["total"] += event.points
-        elif event.status == Status.PENDING:
-            q["pending"] += event.points
-    parts = dict.fromkeys(Kind.values, ZERO)
-    pending = ZERO
-    for event in events:
-        if event.status == Status.APPROVED:
-            parts[event.kind] += event.points
-        elif event.status == Status.PENDING:
-            pending += event.points
-    total = sum(parts.values(), ZERO)
+    for q in quarters.values():
+        q["total"] = selectors.kind_totals(q["events"])["total"]
+        q["pending"] = sum((e.points for e in q["events"] if e.status == Status.PENDING), ZERO)
+    totals = selectors.kind_totals(events)
+    parts = {kind: totals[kind] for kind in Kind.values}
+    total = totals["total"]
+    pending = sum((e.points for e in events if e.status == Status.PENDING), ZERO)
     return render(
         request,
         template,

@@ -28,6 +28,7 @@ from branches.selectors import branch_scope, descendants
 from core import clock
 from core.jobs import JobStatus
 from core.quarters import quarter_bounds
+from ledger import rules
 from ledger.models import Period, PointEvent
 from members.models import Member
 from reports import fonts, selectors
@@ -546,7 +547,7 @@ def posting_windows_close() -> int:
     from ledger.services import period_finalise
 
     closed = 0
-    for period in Period.objects.filter(state=Period.State.POSTED, posting_ends_on__lt=clock.today()):
+    for period in Period.objects.filter(rules.posting_closed_q()):
         try:
             period_finalise(actor=None, period=period)
             closed += 1

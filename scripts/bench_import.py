@@ -246,7 +246,7 @@ def default_resource(kind: str, path: Path) -> dict:
                 instance.branch = branch
                 instance.kind = instance.rule.kind
                 instance.period = period_for(branch=branch, day=instance.occurred_on, lock=False)
-                instance.source = PointEvent.Source.IMPORT
+                instance.entry_method = PointEvent.EntryMethod.IMPORT
                 instance.entered_by = user
 
         resource = DefaultClaimResource()

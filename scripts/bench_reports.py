@@ -99,7 +99,7 @@ def build(
                         points=points,
                         occurred_on=datetime.date(2026, 7, 1) + datetime.timedelta(days=rng.randrange(90)),
                         account="基准测试条目",
-                        source="on_behalf",
+                        entry_method="on_behalf",
                         entered_by=admin,
                         status="approved",
                         decided_by=admin,

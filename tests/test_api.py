@@ -128,7 +128,7 @@ def test_member_records_own_claim(world):
         "/api/v1/events/", claim_body(world, member=world.zhang.pk), format="json"
     )
     assert response.status_code == 201
-    assert PointEvent.objects.get(pk=response.json()["id"]).source == "self"
+    assert PointEvent.objects.get(pk=response.json()["id"]).entry_method == "self"
 
 
 def test_member_cannot_claim_for_someone_else(world):

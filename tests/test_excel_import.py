@@ -251,7 +251,7 @@ def test_claims_go_through_the_ledger_services(world):
     events = list(PointEvent.objects.order_by("id"))
     assert len(events) == 3
     assert {e.status for e in events} == {"pending"}
-    assert {e.source for e in events} == {"import"}
+    assert {e.entry_method for e in events} == {"import"}
     assert {e.entered_by for e in events} == {world.secretary}
     assert [e.points for e in events] == [Decimal("1.0"), Decimal("10.0"), Decimal("10.0")]
     assert events[2].occurred_on == datetime.date(2026, 10, 5) and events[2].account.startswith("为群众义务理发")

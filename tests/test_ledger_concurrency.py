@@ -127,7 +127,7 @@ def test_two_base_point_runs_at_once_grant_once(world, frozen_today):
         lambda: services.base_points_grant(actor=world.deputy, branch=world.branch_a, year=2026),
     )
     assert errors == [None, None]
-    assert PointEvent.objects.filter(source="base").count() == 3
+    assert PointEvent.objects.filter(entry_method="base").count() == 3
 
 
 def test_two_claims_at_once_cannot_both_fit_under_a_cap(world, frozen_today):

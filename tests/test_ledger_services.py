@@ -47,14 +47,14 @@ def test_claim_entered_by_secretary_is_pending_and_marked_on_behalf(world, froze
     event = claim(world)
     assert event.status == PointEvent.Status.PENDING
     assert event.on_behalf is True
-    assert event.source == PointEvent.Source.ON_BEHALF
+    assert event.entry_method == PointEvent.EntryMethod.ON_BEHALF
     assert event.entered_by == world.secretary
     assert event.points == D("20.0")
     assert (event.period.year, event.period.quarter) == (2026, 4)
 
 
 def test_claim_declared_by_member_but_typed_by_secretary_is_not_on_behalf(world, frozen_today):
-    event = claim(world, member=world.zhang, member_declared=True)
+    event = claim(world, member=world.zhang, entry_method=PointEvent.EntryMethod.TYPED_IN)
     assert event.on_behalf is False
     assert event.claimed_by == world.member_user
     assert event.entered_by == world.secretary
@@ -62,7 +62,7 @@ def test_claim_declared_by_member_but_typed_by_secretary_is_not_on_behalf(world,
 
 def test_member_declares_own_deed(world, frozen_today):
     event = claim(world, member=world.zhang, actor=world.member_user)
-    assert event.source == PointEvent.Source.SELF
+    assert event.entry_method == PointEvent.EntryMethod.SELF
     assert event.claimed_by == world.member_user
 
 
@@ -200,7 +200,7 @@ def test_nobody_approves_an_entry_they_entered(world, frozen_today):
 
 
 def test_nobody_approves_an_entry_they_claimed(world, frozen_today):
-    event = claim(world, member=world.zhang, member_declared=True, actor=world.committee)
+    event = claim(world, member=world.zhang, entry_method=PointEvent.EntryMethod.TYPED_IN, actor=world.committee)
     services.event_approve(actor=world.secretary, event=event)  # the secretary did neither
     second = claim(world, member=world.wang, actor=world.deputy)
     with pytest.raises(ValidationError):
@@ -384,7 +384,7 @@ def test_base_points_are_granted_once_per_year(world, frozen_today):
     assert created == 2  # 王学恩 and 张海燕; 李秀英 is no longer active
     assert services.base_points_grant(actor=world.secretary, branch=world.branch_a, year=2026) == 0
     assert services.base_points_grant(actor=None, branch=world.branch_a, year=2026) == 0
-    events = PointEvent.objects.filter(source=PointEvent.Source.BASE)
+    events = PointEvent.objects.filter(entry_method=PointEvent.EntryMethod.BASE)
     assert events.count() == 2
     assert {e.points for e in events} == {D("60.0")}
 
@@ -431,7 +431,7 @@ def test_correction_needs_a_reason_and_a_change(world, frozen_today):
 
 def test_quarter_and_year_to_date_totals_by_kind(world, frozen_today):
     services.base_points_grant(actor=world.secretary, branch=world.branch_a, year=2026, on=datetime.date(2026, 1, 15))
-    for event in PointEvent.objects.filter(source="base"):
+    for event in PointEvent.objects.filter(entry_method="base"):
         services.event_approve(actor=world.committee, event=event)
     q3 = claim(world, day=Q3_DAY)
     services.event_approve(actor=world.committee, event=q3)

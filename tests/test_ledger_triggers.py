@@ -73,8 +73,8 @@ def test_raw_sql_cannot_insert_into_a_signed_quarter(signed, world):
     with pytest.raises(DatabaseError):
         raw(
             "INSERT INTO ledger_pointevent (branch_id, member_id, period_id, rule_id, kind, points, occurred_on, place,"
-            " account, source, on_behalf, entered_by_id, status, decision_reason, created_at, updated_at)"
-            " VALUES (%s, %s, %s, %s, 'bonus', 5, '2026-08-11', '', 'x', 'self', false, %s, 'approved', '',"
+            " account, entry_method, entered_by_id, status, decision_reason, created_at, updated_at)"
+            " VALUES (%s, %s, %s, %s, 'bonus', 5, '2026-08-11', '', 'x', 'self', %s, 'approved', '',"
             " CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)",
             [world.branch_a.pk, world.li.pk, period.pk, world.rules.snow.pk, world.secretary.pk],
         )

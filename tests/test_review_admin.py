@@ -176,7 +176,7 @@ def test_deduction_from_feedback_on_the_review_page(client, world, quarter):
             "feedback": feedback.pk,
         },
     )
-    event = PointEvent.objects.get(source="committee")
+    event = PointEvent.objects.get(entry_method="committee")
     assert event.feedback == feedback and event.period == period and event.points == -3
     answer = client.get(reverse("admin:ledger_feedback_answer", args=[feedback.pk])).content.decode()
     assert f"#{event.pk}" in answer
@@ -230,7 +230,7 @@ def test_post_with_window_and_act_on_signed_quarter_refused(client, world, quart
         follow=True,
     )
     assert "已由书记签字封存" in response.content.decode()
-    assert PointEvent.objects.filter(source="committee").count() == 0
+    assert PointEvent.objects.filter(entry_method="committee").count() == 0
 
 
 def test_review_mark_shows_who_reviewed(client, world, quarter):
@@ -254,7 +254,7 @@ def test_summary_flags_over_cap_double_claims_idle_and_on_behalf(client, world, 
         points=10,
         occurred_on=Q3_DAY,
         account="重复",
-        source="import",
+        entry_method="import",
         entered_by=world.secretary,
     )
     meeting_rule = factories.rule(world.county, code="A04", title="参加三会一课")
@@ -268,7 +268,7 @@ def test_summary_flags_over_cap_double_claims_idle_and_on_behalf(client, world, 
             points=1,
             occurred_on=datetime.date(2026, 9, 3),
             account="参加党员大会",
-            source=source,
+            entry_method=source,
             entered_by=world.secretary,
         )
     idle = factories.member(world.branch_a, "郭春生")
@@ -276,7 +276,7 @@ def test_summary_flags_over_cap_double_claims_idle_and_on_behalf(client, world, 
     summary = response.context["summary"]
     assert any(row["events"][0].member == world.wang and row["cap"] == 10 for row in summary.over_cap)
     assert any({e.member_id for e in group} == {world.wang.pk} for group in summary.double_claims)
-    assert any({e.source for e in group} == {"meeting", "self"} for group in summary.double_claims)
+    assert any({e.entry_method for e in group} == {"meeting", "self"} for group in summary.double_claims)
     assert idle in summary.idle_members and world.wang not in summary.idle_members
     assert wang in summary.on_behalf
 

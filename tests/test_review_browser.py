@@ -111,7 +111,7 @@ def test_quarter_review_and_sign_off_in_the_browser(browser, live_server, world,
     page.click("button[name=mark]")
     page.wait_for_selector("text=已确认您审核过本季度")
     _shot(page, "04-committee-decided")
-    deduction = PointEvent.objects.get(source="committee")
+    deduction = PointEvent.objects.get(entry_method="committee")
     assert deduction.feedback_id == feedback.pk and deduction.status == "pending"
 
     # The secretary signs: refused while the deduction is pending, with the list.

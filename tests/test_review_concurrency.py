@@ -119,7 +119,9 @@ def test_deduction_racing_the_sign_off_is_consistent(world, frozen_today):
     # went in first and the sign-off was refused because it is pending.
     assert isinstance(deduction, PointEvent) != isinstance(sign, Period)
     if isinstance(sign, Period):
-        assert period.state == "signed" and not PointEvent.objects.filter(source="committee").exists()
+        assert period.state == "signed" and not PointEvent.objects.filter(entry_method="committee").exists()
     else:
-        assert period.state == "open" and PointEvent.objects.filter(source="committee", period=period).count() == 1
+        assert (
+            period.state == "open" and PointEvent.objects.filter(entry_method="committee", period=period).count() == 1
+        )
     assert ledger_verify() == []

@@ -100,7 +100,7 @@ def test_deduction_from_feedback_links_both_ways_and_is_audited(world, frozen_to
     event.refresh_from_db()
     assert event.feedback == feedback
     assert list(feedback.events.all()) == [event]
-    assert event.source == PointEvent.Source.COMMITTEE and event.points == -3
+    assert event.entry_method == PointEvent.EntryMethod.COMMITTEE and event.points == -3
     assert AuditEntry.objects.filter(action="feedback.deduction", object_id=feedback.pk).exists()
     # Nobody decides their own entry: the committee member who entered it can't approve it.
     with pytest.raises(ValidationError):

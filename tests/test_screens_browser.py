@@ -127,7 +127,7 @@ def test_secretary_member_and_outsider_in_a_phone_browser(live_server, world, fr
     page.click("main button[type=submit]")
     page.wait_for_load_state()
     assert "5 名党员" in page.locator(".messages").inner_text()
-    assert PointEvent.objects.filter(rule=world.rules.snow, source="group").count() == 5
+    assert PointEvent.objects.filter(rule=world.rules.snow, entry_method="group").count() == 5
 
     # --- records a meeting: one excused with a reason, one absent
     page.goto(f"{base}/b/{world.branch_a.pk}/meetings/new/")
@@ -145,7 +145,7 @@ def test_secretary_member_and_outsider_in_a_phone_browser(live_server, world, fr
     shot(page, "09-meeting-recorded")
     meeting = Meeting.objects.get()
     assert Attendance.objects.filter(meeting=meeting).count() == 5
-    assert PointEvent.objects.filter(source="meeting").count() == 4  # 3 credits, 1 deduction
+    assert PointEvent.objects.filter(entry_method="meeting").count() == 4  # 3 credits, 1 deduction
 
     # --- the member signs in with her mobile number and declares a deed
     member_page = phone(browser)
@@ -166,7 +166,7 @@ def test_secretary_member_and_outsider_in_a_phone_browser(live_server, world, fr
     assert "已申报" in member_page.locator(".messages").inner_text()
     assert "保持绿化卫生责任区干净" in member_page.content()
     shot(member_page, "11-member-account")
-    assert PointEvent.objects.filter(member=world.zhang, source="self").count() == 1
+    assert PointEvent.objects.filter(member=world.zhang, entry_method="self").count() == 1
 
     # --- the secretary of another branch reaches none of it
     outsider = phone(browser)

@@ -47,7 +47,7 @@ def test_group_activity_records_one_event_per_participant(world, frozen_today):
         place="村道",
     )
     assert len(events) == 3
-    assert {e.source for e in events} == {PointEvent.Source.GROUP}
+    assert {e.entry_method for e in events} == {PointEvent.EntryMethod.GROUP}
     assert all(e.points == 1 for e in events)
     assert AuditEntry.objects.filter(action="group.record").count() == 1
 
@@ -119,7 +119,7 @@ def test_meeting_credits_deducts_and_records_excused_with_reason(world, frozen_t
     )
     rows = {a.member_id: a for a in Attendance.objects.filter(meeting=meeting)}
     assert rows[world.wang.pk].event.points == 2
-    assert rows[world.wang.pk].event.source == PointEvent.Source.MEETING
+    assert rows[world.wang.pk].event.entry_method == PointEvent.EntryMethod.MEETING
     assert rows[world.zhang.pk].event is None
     assert rows[world.zhang.pk].reason == "外出务工"
     assert rows[world.li.pk].event.points == -3

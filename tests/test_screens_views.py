@@ -31,7 +31,7 @@ def claim_data(world, **extra):
         "points": "",
         "place": "村委会门口",
         "account": "为村里老人义务理发",
-        "member_declared": "0",
+        "entry_method": "on_behalf",
     }
     data.update(extra)
     return data
@@ -192,7 +192,7 @@ def test_claim_typed_in_for_a_member_who_declared_it_is_not_on_behalf(world, fro
     response = post_form(
         client_for(world.secretary),
         reverse("claim_create", args=[world.branch_a.pk]),
-        claim_data(world, member=world.zhang.pk, member_declared="1"),
+        claim_data(world, member=world.zhang.pk, entry_method="typed_in"),
     )
     assert response.status_code == 302
     event = PointEvent.objects.get()
@@ -368,7 +368,7 @@ def test_group_activity_screen_records_five_members(world, frozen_today):
         },
     )
     assert response.status_code == 302
-    assert PointEvent.objects.filter(source="group").count() == 5
+    assert PointEvent.objects.filter(entry_method="group").count() == 5
 
 
 def test_group_activity_without_members_keeps_input(world, frozen_today):
@@ -426,7 +426,7 @@ def test_member_declares_a_deed_and_sees_it_in_the_account(world, frozen_today):
     )
     assert response.status_code == 302
     event = PointEvent.objects.get()
-    assert event.member == world.zhang and event.source == "self" and event.on_behalf is False
+    assert event.member == world.zhang and event.entry_method == "self" and event.on_behalf is False
     page = client.get(reverse("my_account")).content.decode()
     assert "保持绿化卫生责任区干净" in page and "待审核" in page
 

@@ -33,7 +33,10 @@ def test_seed_demo_builds_the_county_once():
     assert {"open", "review", "posted", "final"} <= states
     assert set(PointEvent.objects.values_list("status", flat=True)) == {"pending", "approved", "rejected"}
     assert PointEvent.objects.filter(corrects__isnull=False).exists()
-    assert PointEvent.objects.filter(on_behalf=True).exists() and PointEvent.objects.filter(source="self").exists()
+    assert (
+        PointEvent.objects.filter(entry_method="on_behalf").exists()
+        and PointEvent.objects.filter(entry_method="self").exists()
+    )
     for username in ("county", "township", "secretary", "committee", "member", "other_secretary"):
         assert authenticate(username=username, password="pw-demo-1") is not None, username
     assert RoleAssignment.objects.get(user__username="secretary").organisation.code == "shancha"

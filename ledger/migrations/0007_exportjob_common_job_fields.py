@@ -8,7 +8,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("ledger", "0005_imports_api"),
+        ("ledger", "0006_pointevent_entry_method"),
     ]
 
     operations = [

@@ -334,7 +334,7 @@ class Command(BaseCommand):
                             occurred_on=min(end, clock.today()),
                             account="责任区一个季度保持干净，经村民小组长确认",
                             place=member.group or "村内",
-                            member_declared=member.user_id is not None,
+                            entry_method=PointEvent.EntryMethod.TYPED_IN if member.user_id else None,
                         )
                     )
                 if rng.random() < 0.2:
@@ -360,7 +360,7 @@ class Command(BaseCommand):
                                 occurred_on=snow_day,
                                 account="大雪阻路，参加支部组织的铲雪，清理进村主干道",
                                 place="进村主干道",
-                                source=PointEvent.Source.GROUP,
+                                entry_method=PointEvent.EntryMethod.GROUP,
                             )
                         )
             if branch.code == "shancha":
@@ -420,7 +420,7 @@ class Command(BaseCommand):
                     branch=branch,
                     period__year=year,
                     period__quarter=quarter,
-                    source=PointEvent.Source.BASE,
+                    entry_method=PointEvent.EntryMethod.BASE,
                     status=PointEvent.Status.PENDING,
                 )
             )
