@@ -217,7 +217,7 @@ def posting_request(
 
 
 def posting_after_sign(*, period: Period, actor: AbstractBaseUser | None) -> Document:
-    """Called by ledger.services.period_sign: produce the posting once the signature commits."""
+    """Produce the posting once the signature commits (ReportsConfig.ready hooks it to signing)."""
     return posting_request(actor=None, period=period, requested_by=actor)
 
 
