@@ -33,3 +33,18 @@ class LedgerConfig(AppConfig):
     def ready(self):
         pre_migrate.connect(_drop_sqlite_triggers, sender=self, dispatch_uid="ledger_drop_triggers")
         post_migrate.connect(_install_triggers, sender=self, dispatch_uid="ledger_install_triggers")
+
+        # Apps below the ledger (members) write the audit trail through core.audit.
+        from core import audit
+        from ledger.services import audit_record
+
+        audit.set_writer(audit_record)
+
+        # Foreign keys to ledger rows in any admin form offer only what the user may use.
+        from branches.admin_scope import register_choices
+        from ledger.models import Period, PointEvent, ScoringRule
+        from ledger.selectors import event_scope, period_scope, rule_scope
+
+        register_choices(ScoringRule, rule_scope)
+        register_choices(Period, lambda user: period_scope(user, write=True).select_related("branch"))
+        register_choices(PointEvent, lambda user: event_scope(user, write=True))
