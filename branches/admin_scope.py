@@ -6,10 +6,13 @@ a branch (or above it), the same as on every other screen. An object outside the
 answers 404, as everywhere else.
 """
 
+from collections.abc import Callable
+
 from django.contrib import admin
 from django.contrib.admin.utils import unquote
+from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
-from django.db.models import QuerySet
+from django.db.models import Model, QuerySet
 from django.http import Http404
 
 from branches.models import Organisation, RoleAssignment
@@ -29,6 +32,17 @@ def can_write_somewhere(user) -> bool:
     if not hasattr(user, "_ledger_can_write"):
         user._ledger_can_write = branch_scope(user, write=True).exists()
     return user._ledger_can_write
+
+
+#: The choices a foreign key to a model may offer: ``model -> function(user) -> queryset``.
+#: Apps above ``branches`` register their models here when Django starts (their
+#: ``AppConfig.ready``), so this base, which every admin uses, never imports them.
+scoped_choices: dict[type[Model], Callable[[AbstractBaseUser], QuerySet]] = {}
+
+
+def register_choices(model: type[Model], choices: Callable[[AbstractBaseUser], QuerySet]) -> None:
+    """Offer ``choices(user)`` wherever an admin form has a foreign key to ``model``."""
+    scoped_choices[model] = choices
 
 
 class ScopedAdmin(admin.ModelAdmin):
@@ -72,25 +86,14 @@ class ScopedAdmin(admin.ModelAdmin):
 
     # --- choices --------------------------------------------------------------------------
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        from ledger.models import Period, PointEvent, ScoringRule
-        from ledger.selectors import event_scope, period_scope, rule_scope
-        from members.models import Member
-        from members.selectors import member_scope
-
         related = db_field.related_model
         if related is Organisation:
             if db_field.name in ("branch",):
                 kwargs["queryset"] = branch_scope(request.user, write=True)
             else:
                 kwargs["queryset"] = organisation_scope(request.user)
-        elif related is Member:
-            kwargs["queryset"] = member_scope(request.user, write=True).select_related("branch")
-        elif related is ScoringRule:
-            kwargs["queryset"] = rule_scope(request.user)
-        elif related is Period:
-            kwargs["queryset"] = period_scope(request.user, write=True).select_related("branch")
-        elif related is PointEvent:
-            kwargs["queryset"] = event_scope(request.user, write=True)
+        elif related in scoped_choices:
+            kwargs["queryset"] = scoped_choices[related](request.user)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     # Another branch's object is "not found", never a redirect that admits it exists, and never
