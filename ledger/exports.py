@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from branches.models import Organisation
 from branches.selectors import branch_scope, descendants, organisation_scope
-from ledger.excel import safe_cell
+from core.spreadsheets import safe_cell
 from ledger.models import Period
 from ledger.selectors import branch_totals, event_scope, member_totals
 from members.models import Member

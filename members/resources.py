@@ -11,7 +11,7 @@ from import_export import fields, resources, widgets
 
 from branches.models import Organisation
 from branches.selectors import branch_scope
-from ledger.excel import safe_cell
+from core.spreadsheets import safe_cell
 from members import services
 from members.models import Member
 from members.selectors import member_scope
