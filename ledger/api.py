@@ -14,8 +14,9 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.response import Response
 
-from config.api import IDEMPOTENCY_HEADER, StrictSerializerMixin, idempotent_create
+from core.api import StrictSerializerMixin
 from ledger import services
+from ledger.idempotency import IDEMPOTENCY_HEADER, idempotent_create
 from ledger.models import Kind, Period, PointEvent, ScoringRule
 from ledger.selectors import ZERO, event_scope, period_scope, rule_scope
 from members.selectors import member_scope

@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import mixins, serializers, viewsets
 
 from branches.selectors import branch_scope
-from config.api import StrictSerializerMixin
+from core.api import StrictSerializerMixin
 from members import services
 from members.models import Member
 from members.selectors import member_scope
