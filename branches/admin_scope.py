@@ -2,7 +2,7 @@
 
 Querysets come from the model's scoped manager (``visible_to``/``writable_by``, see
 ``branches/querysets.py``); foreign-key choices and permissions from the same scope function,
-``branches.selectors.branch_scope``.
+``branches.scope.branch_scope``.
 Django's per-model permission table is not used: what a user may do follows from their role in
 a branch (or above it), the same as on every other screen. An object outside the user's scope
 answers 404, as everywhere else.
@@ -16,7 +16,7 @@ from django.http import Http404
 
 from branches.models import Organisation, RoleAssignment
 from branches.querysets import ScopedQuerySet
-from branches.selectors import branch_scope
+from branches.scope import branch_scope
 
 
 def has_any_role(user) -> bool:
@@ -71,8 +71,6 @@ class ScopedAdmin(admin.ModelAdmin):
 
     # --- choices --------------------------------------------------------------------------
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        from ledger.models import ScoringRule
-
         related = db_field.related_model
         user = request.user
         if related is Organisation:
@@ -80,10 +78,9 @@ class ScopedAdmin(admin.ModelAdmin):
                 kwargs["queryset"] = branch_scope(user, write=True)
             else:
                 kwargs["queryset"] = Organisation.objects.visible_to(user)
-        elif related is ScoringRule:
-            kwargs["queryset"] = ScoringRule.objects.visible_to(user)  # rules are inherited, read-only below
         elif isinstance(related._default_manager.all(), ScopedQuerySet):
-            queryset = related._default_manager.writable_by(user)
+            # Each model's queryset says what its rows may be chosen by whom: no app is imported here.
+            queryset = related._default_manager.all().choosable_by(user)
             if "branch" in {f.name for f in related._meta.fields}:
                 queryset = queryset.select_related("branch")
             kwargs["queryset"] = queryset

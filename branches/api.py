@@ -3,7 +3,7 @@
 from rest_framework import serializers, viewsets
 
 from branches.models import Organisation
-from branches.selectors import branch_scope
+from branches.scope import branch_scope
 
 
 class BranchSerializer(serializers.ModelSerializer):

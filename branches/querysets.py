@@ -2,7 +2,7 @@
 
 ``Model.objects.visible_to(user)`` and ``Model.objects.writable_by(user)`` restrict any queryset
 to the rows the user may read or change, as NetBox's ``RestrictedQuerySet.restrict()`` does.
-The answer always comes from the one scope function, ``branches.selectors.branch_scope`` (and
+The answer always comes from the one scope function, ``branches.scope.branch_scope`` (and
 its companion ``organisation_scope`` for records that may belong to a township or the county).
 
 Each model says how it reaches its branch with class attributes, and nothing else:
@@ -40,9 +40,14 @@ class ScopedQuerySet(models.QuerySet):
             return self.none()
         return self.filter(self.scope_q(user, write=True))
 
+    def choosable_by(self, user):
+        """The rows a form may offer this user to point at (a foreign key's choices): what they may
+        change. Rows set from above for everyone below (scoring rules) are offered as read."""
+        return self.writable_by(user)
+
     def scope_q(self, user, *, write: bool) -> Q:
-        # imported here: branches.selectors imports the models that use this queryset
-        from branches.selectors import branch_scope, organisation_scope
+        # imported here: branches.scope imports the models that use this queryset
+        from branches.scope import branch_scope, organisation_scope
 
         model = self.model
         branch_path = getattr(model, "branch_path", None)
@@ -79,8 +84,11 @@ class InheritedQuerySet(ScopedQuerySet):
     to their own branch). Write: officers, in the organisations they administer and below.
     """
 
+    def choosable_by(self, user):
+        return self.visible_to(user)
+
     def scope_q(self, user, *, write: bool) -> Q:
-        from branches.selectors import branch_scope, officer_organisations
+        from branches.scope import branch_scope, officer_organisations
 
         path = self.model.organisation_path
         if user.is_superuser:

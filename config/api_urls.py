@@ -13,7 +13,7 @@ from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
 from branches.api import BranchViewSet
-from config.api import ApiError, StrictSerializerMixin
+from core.api import ApiError, StrictSerializerMixin
 from ledger.api import EventViewSet, PeriodViewSet, RuleViewSet
 from members.api import MemberViewSet
 from reports.api import DocumentViewSet

@@ -50,3 +50,17 @@ class Job(models.Model):
     def percent(self) -> int:
         """How far the job is, 0–100; jobs that count their work override this."""
         return 100 if self.status == JobStatus.DONE else 0
+
+
+def enqueue(task_name: str, *args) -> None:
+    """Send a job to the Celery task registered under ``task_name``.
+
+    Services queue their work through this, by name, so they never import the task modules that
+    sit above them (tasks are adapters: they load by id and call the service). In the embedded
+    default the task runs in-process, as ``delay`` does.
+    """
+    from celery import current_app
+
+    if task_name not in current_app.tasks:
+        current_app.loader.import_default_modules()
+    current_app.tasks[task_name].delay(*args)

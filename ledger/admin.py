@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from branches.admin_import import ScopedImportExportMixin
 from branches.admin_scope import ReadOnlyAdmin, ScopedAdmin, can_write_somewhere, has_any_role
-from branches.selectors import officer_organisations
+from branches.scope import officer_organisations
 from ledger import services
 from ledger.admin_review import PeriodReviewMixin, event_history_table
 from ledger.models import (

@@ -12,8 +12,9 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.response import Response
 
-from config.api import IDEMPOTENCY_HEADER, StrictSerializerMixin, idempotent_create
+from core.api import StrictSerializerMixin
 from ledger import rules, services
+from ledger.idempotency import IDEMPOTENCY_HEADER, idempotent_create
 from ledger.models import Period, PointEvent, ScoringRule
 from ledger.selectors import period_totals
 from members.models import Member

@@ -33,3 +33,9 @@ class LedgerConfig(AppConfig):
     def ready(self):
         pre_migrate.connect(_drop_sqlite_triggers, sender=self, dispatch_uid="ledger_drop_triggers")
         post_migrate.connect(_install_triggers, sender=self, dispatch_uid="ledger_install_triggers")
+
+        # Apps below the ledger (members) write the audit trail through core.audit.
+        from core import audit
+        from ledger.services import audit_record
+
+        audit.set_writer(audit_record)

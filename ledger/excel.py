@@ -1,4 +1,4 @@
-"""Reading the spreadsheets branches really keep, and writing safe ones.
+"""Reading the spreadsheets branches really keep (safe cells for writing: core.spreadsheets).
 
 Real files have titles merged above the header, headers with spaces, full-width characters or
 in Traditional Chinese, full-width digits, dates in five spellings, names with non-breaking
@@ -385,15 +385,3 @@ def read_table(data: bytes, name: str, columns: list[Column]) -> Table:
     if not table.rows:
         raise ImportFileError(_("表头下面没有数据行。"))
     return table
-
-
-# --- writing ---------------------------------------------------------------------------------
-
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def safe_cell(value):
-    """Neutralise text a spreadsheet would run as a formula (CSV/formula injection)."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value

@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from branches.models import Organisation
-from branches.selectors import branch_scope
+from branches.scope import branch_scope
 from core import clock
 from core.jobs import JobStatus
 from core.quarters import quarter_of

@@ -17,9 +17,10 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 
 from branches.models import Organisation
-from branches.selectors import branch_scope, descendants
-from core.jobs import JobStatus
-from ledger.excel import safe_cell
+from branches.scope import branch_scope
+from branches.selectors import descendants
+from core.jobs import JobStatus, enqueue
+from core.spreadsheets import safe_cell
 from ledger.models import ExportJob, Period, PointEvent
 from ledger.selectors import branch_totals, member_totals
 from members.models import Member
@@ -255,11 +256,13 @@ def export_is_large(export: Export) -> bool:
 logger = logging.getLogger(__name__)
 
 
-def _queue(job_id: int) -> None:
-    from ledger.tasks import export_job_run  # the task module imports this one
+#: The Celery task (``ledger/tasks.py``) that builds a large export, queued by name.
+EXPORT_RUN = "ledger.tasks.export_job_run"
 
+
+def _queue(job_id: int) -> None:
     try:
-        export_job_run.delay(job_id)
+        enqueue(EXPORT_RUN, job_id)
     except Exception as exc:  # the broker is down, or the eager run failed: the user sees it on the job
         logger.exception("export job %s could not run", job_id)
         ExportJob.objects.filter(pk=job_id, status=JobStatus.QUEUED).update(

@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from branches.models import Organisation
-from branches.selectors import branch_scope
+from branches.scope import branch_scope
 from core import clock
 from core.quarters import quarter_of
 from ledger import rules, selectors, services

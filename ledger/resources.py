@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from import_export import fields, resources, widgets
 
 from branches.models import Organisation
-from branches.selectors import officer_organisations
+from branches.scope import officer_organisations
 from ledger.models import Kind, ScoringRule
 from members.resources import ChoiceLabelWidget, ScopedResourceMixin
 

@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 from django.db.models import Count, Prefetch, QuerySet
 
 from branches.models import RoleAssignment
-from branches.selectors import COMMITTEE_ROLES, SIGNING_ROLES, user_roles
+from branches.scope import COMMITTEE_ROLES, SIGNING_ROLES
+from branches.selectors import user_roles
 from core.points import ZERO
 from ledger import rules
 from ledger.models import AuditEntry, Evidence, Feedback, Kind, Period, PointEvent, ReviewMark

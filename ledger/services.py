@@ -20,11 +20,12 @@ from django.db.models import F
 from django.utils.translation import gettext as _
 
 from branches.models import Organisation
-from branches.selectors import branch_scope, can_decide, can_sign
+from branches.scope import branch_scope
+from branches.selectors import can_decide, can_sign
 from core import clock
 from core.points import ZERO, points_format
 from core.quarters import quarter_bounds, quarter_of
-from ledger import rules
+from ledger import hooks, rules
 from ledger.images import evidence_prepare
 from ledger.models import (
     Attendance,
@@ -657,10 +658,9 @@ def period_sign(*, actor: AbstractBaseUser, period: Period, on: datetime.date | 
             "chain_index": period.chain_index,
         },
     )
-    # The noticeboard posting: recorded now, rendered by a job queued after this commits.
-    from reports.services import posting_after_sign
-
-    posting_after_sign(period=period, actor=actor)
+    # The layers above (reports' noticeboard posting) hear of it here; they queue their jobs
+    # to run after this transaction commits.
+    hooks.period_signed(period=period, actor=actor)
     return period
 
 

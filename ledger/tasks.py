@@ -10,7 +10,7 @@ from ledger.exports import export_build, export_write
 from ledger.models import ExportJob
 
 
-@shared_task(bind=True, max_retries=2, default_retry_delay=10)
+@shared_task(name="ledger.tasks.export_job_run", bind=True, max_retries=2, default_retry_delay=10)
 def export_job_run(self, job_id: int) -> None:
     """Build a large export into its ExportJob, updating the progress every few thousand rows.
     Safe to retry: a finished job is left alone, an unfinished one is rebuilt from the start."""

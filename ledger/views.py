@@ -13,7 +13,8 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from branches.selectors import branch_scope, can_decide
+from branches.scope import branch_scope
+from branches.selectors import can_decide
 from core import clock
 from core.points import ZERO
 from core.quarters import quarter_bounds, quarter_label, quarter_of

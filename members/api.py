@@ -7,8 +7,8 @@ import django_filters
 from django.utils.translation import gettext_lazy as _
 from rest_framework import mixins, serializers, viewsets
 
-from branches.selectors import branch_scope
-from config.api import StrictSerializerMixin
+from branches.scope import branch_scope
+from core.api import StrictSerializerMixin
 from members import services
 from members.models import Member
 

@@ -10,8 +10,8 @@ from django.utils.translation import gettext as _
 from import_export import fields, resources, widgets
 
 from branches.models import Organisation
-from branches.selectors import branch_scope
-from ledger.excel import safe_cell
+from branches.scope import branch_scope
+from core.spreadsheets import safe_cell
 from members import services
 from members.models import Member
 

@@ -6,9 +6,8 @@ from django.db import connection, transaction
 from django.utils.translation import gettext as _
 
 from branches.models import Organisation
-from branches.selectors import branch_scope
-from core import clock
-from ledger.services import audit_record
+from branches.scope import branch_scope
+from core import audit, clock
 from members.models import Member
 from members.names import initials_key, normalise_name, pinyin_key, stroke_key
 
@@ -50,7 +49,7 @@ def member_create(*, actor: AbstractBaseUser | None, branch: Organisation, name:
     _apply_name(member, name)
     member.full_clean(exclude=["user"])
     member.save()
-    audit_record(
+    audit.record(
         actor=actor,
         action="member.create",
         obj=member,
@@ -83,7 +82,7 @@ def member_update(*, actor: AbstractBaseUser | None, member: Member, **fields) -
     member.full_clean(exclude=["user"])
     member.save()
     if changed:
-        audit_record(
+        audit.record(
             actor=actor,
             action="member.update",
             obj=member,
@@ -128,7 +127,7 @@ def members_import(*, actor: AbstractBaseUser, branch: Organisation, rows: list[
             _copy_members(branch, values)
         else:
             Member.objects.bulk_create([Member(branch=branch, **v) for v in values], batch_size=IMPORT_BATCH_SIZE)
-        audit_record(
+        audit.record(
             actor=actor,
             action="member.import",
             obj=branch,

@@ -8,7 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
 
-from branches.selectors import branch_scope
+from branches.scope import branch_scope
 from members.selectors import member_for_user
 
 

@@ -24,9 +24,10 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 from branches.models import Organisation, RoleAssignment
-from branches.selectors import branch_scope, descendants
+from branches.scope import branch_scope
+from branches.selectors import descendants
 from core import clock
-from core.jobs import JobStatus
+from core.jobs import JobStatus, enqueue
 from core.quarters import quarter_bounds
 from ledger import rules
 from ledger.models import Period, PointEvent
@@ -50,6 +51,11 @@ BASE_PT = {("A4", "portrait"): 14, ("A4", "landscape"): 15, ("A3", "portrait"): 
 
 
 # --- rendering ---------------------------------------------------------------------------------
+
+
+#: Celery task names (``reports/tasks.py``), queued by name: services never import tasks.
+DOCUMENT_RENDER = "reports.document_render"
+BATCH_COMBINE = "reports.batch_combine"
 
 
 def qr_data_uri(url: str) -> str:
@@ -150,10 +156,8 @@ def _clean_layout(paper: str, orientation: str, order: str) -> dict:
 
 
 def _queue(document: Document) -> None:
-    from reports.tasks import document_render_task
-
     pk = document.pk
-    transaction.on_commit(lambda: document_render_task.delay(pk))
+    transaction.on_commit(lambda: enqueue(DOCUMENT_RENDER, pk))
 
 
 def _get_or_create(*, natural_key: str, defaults: dict, requested_by) -> tuple[Document, bool]:
@@ -217,7 +221,7 @@ def posting_request(
 
 
 def posting_after_sign(*, period: Period, actor: AbstractBaseUser | None) -> Document:
-    """Called by ledger.services.period_sign: produce the posting once the signature commits."""
+    """Produce the posting once the signature commits (ReportsConfig.ready hooks it to signing)."""
     return posting_request(actor=None, period=period, requested_by=actor)
 
 
@@ -454,9 +458,7 @@ def batch_progress(*, batch_id: int) -> Batch:
             batch.status = JobStatus.QUEUED  # gathering
         batch.save(update_fields=["done", "failed", "status"])
         if complete:
-            from reports.tasks import batch_combine_task
-
-            transaction.on_commit(lambda: batch_combine_task.delay(batch_id))
+            transaction.on_commit(lambda: enqueue(BATCH_COMBINE, batch_id))
     return batch
 
 

@@ -9,7 +9,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from branches.models import Organisation
-from branches.selectors import branch_scope, can_decide, can_sign
+from branches.scope import branch_scope
+from branches.selectors import can_decide, can_sign
 from ledger import services
 from ledger.models import AuditEntry, Period, PointEvent
 from ledger.selectors import event_scope
