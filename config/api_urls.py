@@ -14,7 +14,7 @@ from rest_framework.views import APIView
 
 from branches.api import BranchViewSet
 from core.api import ApiError, StrictSerializerMixin
-from ledger.api import EventViewSet, PeriodViewSet, RuleViewSet
+from ledger.web.api import EventViewSet, PeriodViewSet, RuleViewSet
 from members.api import MemberViewSet
 from reports.api import DocumentViewSet
 

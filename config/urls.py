@@ -12,14 +12,14 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/", include("config.api_urls")),
-    path("excel/", include("ledger.excel_urls")),
+    path("excel/", include("ledger.spreadsheets.urls")),
     path("", include("config.health")),
     path("", include("members.urls")),
-    path("", include("ledger.urls")),
-    path("", include("ledger.feedback_urls")),
+    path("", include("ledger.web.urls")),
+    path("", include("ledger.review.urls")),
     path("reports/", include("reports.urls")),
     path("", include(public_urlpatterns)),
 ]
 # No route serves MEDIA_ROOT, in any mode: evidence photos and generated documents are private
-# and go out only through views that check the scope (ledger.views.evidence_image,
+# and go out only through views that check the scope (ledger.web.views.evidence_image,
 # reports.views.document_download / batch_download / public_period_pdf).

@@ -1,5 +1,5 @@
 """What every API view shares: the error shape, refusing unknown fields and the schema's error
-responses. (The Idempotency-Key helper stores its keys in the ledger: ledger/idempotency.py.)
+responses. (The Idempotency-Key helper stores its keys in the ledger: ledger/web/idempotency.py.)
 
 Every error answers ``{"error": {"code": "...", "message": "...", "fields": {...}}}``: a
 machine code for clients, a message in the user's language, and per-field messages.

@@ -2,7 +2,7 @@
 
 The trail is stored by ``ledger`` (``AuditEntry``, append-only by trigger), but apps below it —
 ``members`` — write to it too. They call ``core.audit.record``; ``LedgerConfig.ready`` plugs in
-``ledger.services.audit_record`` at start-up, so the dependency points down, not up. Without a
+``ledger.audit.services.audit_record`` at start-up, so the dependency points down, not up. Without a
 writer the call fails loudly: a change that can't be audited must not happen silently.
 """
 

@@ -7,22 +7,14 @@ from django.utils.translation import gettext_lazy as _
 from branches.admin_import import ScopedImportExportMixin
 from branches.admin_scope import ReadOnlyAdmin, ScopedAdmin, can_write_somewhere, has_any_role
 from branches.scope import officer_organisations
-from ledger import services
-from ledger.admin_review import PeriodReviewMixin, event_history_table
-from ledger.models import (
-    Attendance,
-    AuditEntry,
-    Evidence,
-    ExportJob,
-    IdempotencyKey,
-    ImportBatch,
-    Meeting,
-    MemberQuarterTotal,
-    Period,
-    PointEvent,
-    ScoringRule,
-)
-from ledger.resources import ScoringRuleResource
+from ledger.audit.models import AuditEntry
+from ledger.book import services
+from ledger.book.models import Evidence, MemberQuarterTotal, Period, PointEvent, ScoringRule
+from ledger.meetings.models import Attendance, Meeting
+from ledger.review.admin import PeriodReviewMixin, event_history_table
+from ledger.spreadsheets.models import ExportJob, ImportBatch
+from ledger.spreadsheets.resources import ScoringRuleResource
+from ledger.web.models import IdempotencyKey
 
 
 def _report(request, exc: Exception) -> None:

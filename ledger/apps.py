@@ -7,7 +7,7 @@ def _drop_sqlite_triggers(sender, using, **kwargs):
     """SQLite rebuilds altered tables; migrate without the triggers, then put them back."""
     from django.db import connections
 
-    from ledger import triggers
+    from ledger.book import triggers
 
     connection = connections[using]
     if connection.vendor == "sqlite":
@@ -18,7 +18,7 @@ def _install_triggers(sender, using, plan=None, **kwargs):
     from django.db import connections
     from django.db.migrations.recorder import MigrationRecorder
 
-    from ledger import triggers
+    from ledger.book import triggers
 
     connection = connections[using]
     recorder = MigrationRecorder(connection)
@@ -36,6 +36,6 @@ class LedgerConfig(AppConfig):
 
         # Apps below the ledger (members) write the audit trail through core.audit.
         from core import audit
-        from ledger.services import audit_record
+        from ledger.audit.services import audit_record
 
         audit.set_writer(audit_record)

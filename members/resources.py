@@ -2,7 +2,7 @@
 
 Rows are written through ``members.services`` (never saved directly); the branch column is
 matched only among branches the importing user may change, and exports neutralise formulas.
-The secretary screen (ledger/imports.py) is the fast path for large rolls.
+The secretary screen (ledger/spreadsheets/imports.py) is the fast path for large rolls.
 """
 
 from django.core.exceptions import ValidationError

@@ -99,7 +99,7 @@ IMPORT_BATCH_SIZE = 2000
 def members_import(*, actor: AbstractBaseUser, branch: Organisation, rows: list[dict]) -> int:
     """Add many members to a branch's roll at once (spreadsheet import), in batched inserts.
 
-    ``rows`` are the already validated rows of an import preview (ledger.imports), with their
+    ``rows`` are the already validated rows of an import preview (ledger.spreadsheets.imports), with their
     sort keys computed there; one audit entry records the import. Returns how many were added.
     """
     if not branch_scope(actor, write=True).filter(pk=branch.pk).exists():

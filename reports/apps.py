@@ -15,6 +15,6 @@ class ReportsConfig(AppConfig):
     verbose_name = _("公示与报表")
 
     def ready(self):
-        from ledger import hooks
+        from ledger.book import hooks
 
         hooks.on_period_signed(_posting_after_sign)

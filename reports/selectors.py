@@ -20,8 +20,8 @@ from branches.selectors import descendants
 from core import clock
 from core.points import ZERO, points_format
 from core.quarters import quarter_label
+from ledger.book.selectors import branch_totals, member_totals, period_content_hash, period_find_by_code
 from ledger.models import Kind, Period, PointEvent
-from ledger.selectors import branch_totals, member_totals, period_content_hash, period_find_by_code
 from members.models import Member
 from reports.models import Batch, Document, Notification, Order
 

@@ -29,7 +29,7 @@ from branches.selectors import descendants
 from core import clock
 from core.jobs import JobStatus, enqueue
 from core.quarters import quarter_bounds
-from ledger import rules
+from ledger.book import rules
 from ledger.models import Period, PointEvent
 from members.models import Member
 from reports import fonts, selectors
@@ -546,7 +546,7 @@ def quarter_end_remind(*, on: datetime.date | None = None) -> int:
 
 def posting_windows_close() -> int:
     """Finalise every posted quarter whose window has closed (公示期满定稿)."""
-    from ledger.services import period_finalise
+    from ledger.book.services import period_finalise
 
     closed = 0
     for period in Period.objects.filter(rules.posting_closed_q()):
@@ -560,7 +560,7 @@ def posting_windows_close() -> int:
 
 def base_points_new_year(*, year: int | None = None) -> int:
     """Grant the year's base points in every branch (idempotent: granted entries are skipped)."""
-    from ledger.services import base_points_grant
+    from ledger.book.services import base_points_grant
 
     year = year or clock.today().year
     granted = 0

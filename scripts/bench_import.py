@@ -9,7 +9,7 @@ time and peak resident memory:
 - ours, roll: upload bytes → read + validate once → stored preview → confirm (bulk insert);
 - default django-import-export, roll: a plain ModelResource, ``import_data`` twice as its admin
   does (dry run for the preview, then the real run);
-- ours, claims: preview, then confirm, every row through ``ledger.services.claim_record``;
+- ours, claims: preview, then confirm, every row through ``ledger.book.services.claim_record``;
 - default django-import-export, claims: a plain ModelResource for PointEvent (which, unlike
   ours, bypasses the ledger services — shown only for speed).
 
@@ -122,7 +122,7 @@ def clean_up():
     from django.db import connection
 
     from branches.models import Organisation
-    from ledger import triggers
+    from ledger.book import triggers
     from ledger.models import AuditEntry, ImportBatch, MemberQuarterTotal, Period, PointEvent, ScoringRule
     from members.models import Member
 
@@ -147,7 +147,7 @@ def clean_up():
 def clear_members_and_events():
     from django.db import connection
 
-    from ledger import triggers
+    from ledger.book import triggers
     from ledger.models import AuditEntry, ImportBatch, Period, PointEvent
     from members.models import Member
 
@@ -167,7 +167,7 @@ def clear_members_and_events():
 
 
 def ours(kind: str, path: Path, confirm_limit: int = 0) -> dict:
-    from ledger.imports import import_confirm, import_preview
+    from ledger.spreadsheets.imports import import_confirm, import_preview
 
     branch, user = world()
     data = path.read_bytes()
@@ -241,7 +241,7 @@ def default_resource(kind: str, path: Path) -> dict:
                 import_id_fields = ("member", "rule", "occurred_on")
 
             def before_save_instance(self, instance, row, **kwargs):
-                from ledger.services import period_for
+                from ledger.book.services import period_for
 
                 instance.branch = branch
                 instance.kind = instance.rule.kind

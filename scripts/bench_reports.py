@@ -54,7 +54,7 @@ def build(
     from branches.models import Organisation
     from branches.services import organisation_create
     from core import clock
-    from ledger import services as ledger
+    from ledger.book import services as ledger
     from ledger.models import Period, PointEvent
     from members.models import Member
     from members.names import initials_key, pinyin_key, stroke_key

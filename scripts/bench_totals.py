@@ -139,8 +139,8 @@ def main() -> None:
     from django.db.models.functions import Coalesce
 
     from branches.models import Organisation
+    from ledger.book.selectors import branch_totals, member_totals
     from ledger.models import MemberQuarterTotal
-    from ledger.selectors import branch_totals, member_totals
     from members.models import Member
 
     assert connection.vendor == "postgresql", "run against PostgreSQL (DATABASE_URL)"

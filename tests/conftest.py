@@ -16,7 +16,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.db import connections
 
 from branches.models import RoleAssignment
-from ledger import triggers
+from ledger.book import triggers
 from ledger.models import Kind
 from tests import factories
 from tests.timetravel import village_time

@@ -2,7 +2,7 @@
 
 import datetime
 
-from ledger import services as ledger
+from ledger.book import services as ledger
 from ledger.models import Period, PointEvent
 
 Q3_DAY = datetime.date(2026, 8, 10)

@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from ledger import services
+from ledger.book import services
 from ledger.models import IdempotencyKey, PointEvent
 from tests import factories
 

@@ -4,7 +4,7 @@ import datetime
 
 from rest_framework.test import APIClient
 
-from ledger import services
+from ledger.book import services
 from ledger.models import Period
 from reports.models import Document
 

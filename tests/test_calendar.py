@@ -16,10 +16,10 @@ import time_machine
 from django.core.exceptions import ValidationError
 
 from core import clock
-from ledger import services
-from ledger.imports import import_preview
+from ledger.book import services
+from ledger.book.selectors import member_totals
 from ledger.models import Period, PointEvent
-from ledger.selectors import member_totals
+from ledger.spreadsheets.imports import import_preview
 from members.models import Member
 from reports.models import Notification
 from reports.services import posting_windows_close, quarter_end_remind

@@ -6,10 +6,10 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
-from ledger import services
-from ledger.excel import CellError, ImportFileError, parse_date, parse_points
-from ledger.imports import import_confirm, import_preview
+from ledger.book import services
 from ledger.models import AuditEntry, ImportBatch, PointEvent
+from ledger.spreadsheets.excel import CellError, ImportFileError, parse_date, parse_points
+from ledger.spreadsheets.imports import import_confirm, import_preview
 from members.models import Member
 from tests import factories
 from tests.xlsx import xlsx

@@ -5,7 +5,7 @@ import datetime
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from ledger import services
+from ledger.book import services
 from ledger.models import ExportJob, ImportBatch, PointEvent
 from members.models import Member
 from tests import factories
@@ -174,7 +174,8 @@ def test_large_export_runs_as_a_job_with_progress_and_download(
         response = client.get(f"/excel/export/branch_quarter.xlsx?branch={world.branch_a.pk}&year=2026&quarter=4")
     assert response.status_code == 302
     job = ExportJob.objects.get()
-    assert job.status == "done" and job.rows_total == 6 and job.percent == 100  # eager in tests
+    assert job.status == "done", job.error
+    assert job.rows_total == 6 and job.percent == 100  # eager in tests
     page = client.get(response.url, HTTP_HX_REQUEST="true").content.decode()
     assert "hx-trigger" not in page and "下载 Excel" in page
     download = client.get(f"/excel/export/jobs/{job.pk}/file/")

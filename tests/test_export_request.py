@@ -1,4 +1,4 @@
-"""``ledger.exports.export_request``: validates, records the job, and queues it only after commit."""
+"""``ledger.spreadsheets.exports.export_request``: validates, records the job, and queues it only after commit."""
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -6,8 +6,8 @@ from django.db import transaction
 from django.http import Http404
 
 from core.jobs import Job, JobStatus
-from ledger import exports, tasks
 from ledger.models import ExportJob
+from ledger.spreadsheets import exports, tasks
 from reports.models import Batch, Document
 
 pytestmark = pytest.mark.usefixtures("frozen_today")

@@ -6,8 +6,9 @@ import pytest
 from django.core.cache import cache
 from django.urls import reverse
 
-from ledger import review_services, services
+from ledger.book import services
 from ledger.models import Feedback
+from ledger.review import services as review_services
 
 
 @pytest.fixture(autouse=True)

@@ -1,8 +1,8 @@
 """The hooks that let lower apps call the layers above them without importing them."""
 
 from core import audit
-from ledger import hooks
-from ledger.services import audit_record
+from ledger.audit.services import audit_record
+from ledger.book import hooks
 from reports.apps import _posting_after_sign
 
 

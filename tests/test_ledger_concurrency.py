@@ -12,9 +12,9 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection, connections
 
-from ledger import services
+from ledger.book import services
+from ledger.book.selectors import ledger_verify
 from ledger.models import MemberQuarterTotal, Period, PointEvent
-from ledger.selectors import ledger_verify
 
 pytestmark = [
     pytest.mark.postgres,

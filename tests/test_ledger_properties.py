@@ -10,9 +10,9 @@ from django.db.models import Sum
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ledger import services
+from ledger.book import services
+from ledger.book.selectors import member_totals, stored_totals_mismatches
 from ledger.models import MemberQuarterTotal, Period, PointEvent
-from ledger.selectors import member_totals, stored_totals_mismatches
 from members.models import Member
 
 DAYS = [datetime.date(2026, m, d) for m, d in ((1, 20), (2, 3), (5, 5), (6, 30), (8, 1), (9, 9), (10, 2), (11, 20))]

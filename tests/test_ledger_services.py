@@ -6,9 +6,9 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
-from ledger import services
+from ledger.book import services
+from ledger.book.selectors import branch_totals, kind_totals, member_totals
 from ledger.models import AuditEntry, MemberQuarterTotal, Period, PointEvent
-from ledger.selectors import branch_totals, kind_totals, member_totals
 from members.models import Member
 from tests import factories
 
@@ -161,7 +161,7 @@ def test_rule_of_another_county_does_not_apply(world, frozen_today):
 
 def test_nearest_rule_wins_inheritance(world, frozen_today):
     own = factories.rule(world.township_a, code=world.rules.snow.code, points="2", title="乡里的扫雪细则")
-    from ledger.selectors import rules_for_branch
+    from ledger.book.selectors import rules_for_branch
 
     rules = rules_for_branch(world.branch_a)
     assert own in rules and world.rules.snow not in rules

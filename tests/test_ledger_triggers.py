@@ -12,9 +12,9 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import DatabaseError, connection, transaction
 
-from ledger import services, triggers
+from ledger.book import services, triggers
+from ledger.book.selectors import ledger_verify
 from ledger.models import AuditEntry, MemberQuarterTotal, Period, PointEvent
-from ledger.selectors import ledger_verify
 
 Q3_DAY = datetime.date(2026, 8, 10)
 

@@ -20,7 +20,7 @@ from django.core.management import call_command
 from django.db import DatabaseError, connection, transaction
 from django.db.migrations.executor import MigrationExecutor
 
-from ledger import triggers
+from ledger.book import triggers
 
 APPS = ("branches", "members", "ledger", "reports")
 

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.db import connection
 
 from core.jobs import JobStatus
-from ledger import triggers
+from ledger.book import triggers
 from ledger.models import Period, PointEvent
 from reports.models import Document
 from tests.reports_helpers import fill_q3
@@ -110,7 +110,7 @@ def test_sign_wait_public_page_qr_and_verification(world, frozen_today, live_ser
 @pytest.mark.django_db
 def test_render_one_page_of_each_document_to_png(world, frozen_today, django_capture_on_commit_callbacks):
     """Artifacts to look at: the first page of each document as PNG (pdftoppm)."""
-    from ledger import services as ledger
+    from ledger.book import services as ledger
     from reports import services
 
     if not Path("/usr/bin/pdftoppm").exists():

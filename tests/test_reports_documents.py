@@ -66,7 +66,7 @@ def test_posting_orders_by_strokes_by_default_or_by_total(world, posted):
 
 
 def test_correction_of_an_earlier_quarter_is_marked(world, posted, frozen_today, django_capture_on_commit_callbacks):
-    from ledger import services as ledger
+    from ledger.book import services as ledger
     from tests.reports_helpers import approve_all
 
     original = posted.events.get(member=world.wang, kind="bonus")

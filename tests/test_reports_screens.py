@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django_celery_beat.models import PeriodicTask
 
 from core.jobs import JobStatus
-from ledger import triggers
+from ledger.book import triggers
 from ledger.models import Period, PointEvent
 from reports import services
 from reports.models import Batch, Document, DocumentKind, Notification
@@ -57,7 +57,7 @@ def test_public_period_page_shows_the_posting_without_login(world, posted, clien
 
 
 def test_only_posted_or_final_quarters_are_public(world, client, django_capture_on_commit_callbacks):
-    from ledger import services as ledger
+    from ledger.book import services as ledger
 
     period = fill_q3(world)
     assert client.get(_url(period)).status_code == 404  # open

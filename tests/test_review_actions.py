@@ -7,9 +7,10 @@ import datetime
 import pytest
 from django.urls import reverse
 
-from ledger import review_services, services
-from ledger.review_forms import FEEDBACK_ACTIONS, PERIOD_ACTIONS
-from ledger.review_selectors import DECIDE, SIGN, period_permissions
+from ledger.book import services
+from ledger.review import services as review_services
+from ledger.review.forms import FEEDBACK_ACTIONS, PERIOD_ACTIONS
+from ledger.review.selectors import DECIDE, SIGN, period_permissions
 from tests.test_review_admin import _claim, _login, _review_url
 
 

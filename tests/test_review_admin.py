@@ -8,8 +8,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from ledger import review_services, services
+from ledger.book import services
 from ledger.models import AuditEntry, Evidence, Feedback, Period, PointEvent
+from ledger.review import services as review_services
 from tests import factories
 
 Q3_DAY = datetime.date(2026, 8, 10)

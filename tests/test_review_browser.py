@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from django.urls import reverse
 
-from ledger import services
+from ledger.book import services
 from ledger.models import Feedback, Period, PointEvent
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")

@@ -9,9 +9,9 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 
-from ledger import services
+from ledger.book import services
+from ledger.book.selectors import ledger_verify
 from ledger.models import AuditEntry, MemberQuarterTotal, Period, PointEvent
-from ledger.selectors import ledger_verify
 
 pytestmark = [
     pytest.mark.postgres,

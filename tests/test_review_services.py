@@ -5,8 +5,9 @@ import datetime
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
-from ledger import review_services, services
+from ledger.book import services
 from ledger.models import AuditEntry, Feedback, Period, PointEvent, ReviewMark
+from ledger.review import services as review_services
 
 Q3_DAY = datetime.date(2026, 8, 10)
 

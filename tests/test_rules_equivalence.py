@@ -1,4 +1,4 @@
-"""Each business rule of ledger/rules.py, fed through every caller: the same verdict, the same words.
+"""Each business rule of ledger/book/rules.py, fed through every caller: the same verdict, the same words.
 
 Every caller is a way a claim gets in — the service (``claim_record``), the secretary's web form,
 the spreadsheet import preview and the API — and, where the rule is used there, the committee's
@@ -14,11 +14,12 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from ledger import review_services, rules, services
-from ledger.feedback_views import FeedbackForm
-from ledger.imports import import_preview
+from ledger.book import rules, services
 from ledger.models import Period, PointEvent, ScoringRule
-from ledger.review_selectors import period_review
+from ledger.review import services as review_services
+from ledger.review.selectors import period_review
+from ledger.review.views import FeedbackForm
+from ledger.spreadsheets.imports import import_preview
 from tests import factories
 from tests.screens_helpers import post_form
 from tests.test_api import client_for
@@ -364,7 +365,7 @@ def test_the_day_after_the_window_is_closed_for_every_caller(world, frozen_today
 
 def test_roll_up_from_stored_totals_equals_the_sum_of_events(world, frozen_today):
     from branches.models import Organisation
-    from ledger.selectors import branch_totals, kind_totals, stored_totals_mismatches
+    from ledger.book.selectors import branch_totals, kind_totals, stored_totals_mismatches
 
     approved = record(world, rule=world.rules.haircut)
     services.event_approve(actor=world.committee, event=approved)

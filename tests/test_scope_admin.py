@@ -11,9 +11,9 @@ from django.urls import reverse
 from branches.models import Organisation
 from branches.scope import branch_scope
 from branches.selectors import can_decide, can_sign
-from ledger import services
+from ledger.book import services
+from ledger.book.selectors import event_scope
 from ledger.models import AuditEntry, Period, PointEvent
-from ledger.selectors import event_scope
 from members.models import Member
 from members.selectors import member_scope
 from tests import factories

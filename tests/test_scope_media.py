@@ -1,7 +1,7 @@
 """Evidence photos and generated documents leave the server only through scoped views.
 
 No template or module links a file's storage URL (``.image.url``, ``.file.url`` …): every photo
-goes through ``ledger.views.evidence_image`` and every document through the reports' download
+goes through ``ledger.web.views.evidence_image`` and every document through the reports' download
 views. No URL serves ``MEDIA_ROOT``, not even under ``DEBUG``.
 """
 
@@ -15,7 +15,7 @@ from django.conf import settings
 from django.test import Client
 from django.urls import clear_url_caches, reverse
 
-from ledger import services
+from ledger.book import services
 from ledger.models import Period
 from tests import factories
 from tests.screens_helpers import photo_with_gps

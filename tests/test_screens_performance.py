@@ -11,7 +11,8 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from ledger import services
+from ledger.book import services
+from ledger.meetings.services import meeting_record
 from ledger.models import Meeting
 from tests import factories
 
@@ -43,7 +44,7 @@ def _queries(client, url, params=None) -> int:
 
 
 def _meeting(world, members):
-    return services.meeting_record(
+    return meeting_record(
         actor=world.secretary,
         branch=world.branch_a,
         type=Meeting.Type.GENERAL,

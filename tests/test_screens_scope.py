@@ -8,7 +8,8 @@ import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from ledger import services
+from ledger.book import services
+from ledger.meetings.services import meeting_record
 from ledger.models import Meeting
 
 # Intentionally public pages (by URL name) and route prefixes that have their own access rules.
@@ -62,7 +63,7 @@ def branch_a_objects(world, frozen_today):
         account="帮扶王学恩家",
         evidence=[_photo()],
     )
-    meeting = services.meeting_record(
+    meeting = meeting_record(
         actor=world.secretary,
         branch=world.branch_a,
         type=Meeting.Type.GENERAL,

@@ -5,7 +5,8 @@ import datetime
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
-from ledger import services
+from ledger.book import services
+from ledger.meetings.services import meeting_record
 from ledger.models import Attendance, AuditEntry, Meeting, PointEvent
 from tests import factories
 
@@ -33,7 +34,7 @@ def _meeting(world, attendance, **kw):
         "attendance": attendance,
     }
     args.update(kw)
-    return services.meeting_record(**args)
+    return meeting_record(**args)
 
 
 def test_group_activity_records_one_event_per_participant(world, frozen_today):

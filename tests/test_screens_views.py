@@ -9,7 +9,7 @@ from django.test import Client
 from django.urls import reverse
 from PIL import Image
 
-from ledger import services
+from ledger.book import services
 from ledger.models import Attendance, Evidence, Meeting, Period, PointEvent
 from tests import factories
 from tests.screens_helpers import GPS_IFD, photo_with_gps, post_form, token_from

@@ -10,8 +10,8 @@ from django.contrib.auth import authenticate
 from django.core.management import call_command
 
 from branches.models import Organisation, RoleAssignment
+from ledger.book.selectors import ledger_verify
 from ledger.models import AuditEntry, Period, PointEvent
-from ledger.selectors import ledger_verify
 from members.models import Member
 from members.names import initials_key, normalise_name, pinyin_key, stroke_count, stroke_key
 

@@ -1,6 +1,6 @@
 import datetime
 
-from ledger import services
+from ledger.book import services
 from ledger.models import PointEvent
 
 

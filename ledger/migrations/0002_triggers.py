@@ -1,6 +1,6 @@
 """Database triggers: a signed quarter is frozen, the audit trail is append-only.
 
-The SQL for each database lives in ledger/triggers.py, because the same statements are applied
+The SQL for each database lives in ledger/book/triggers.py, because the same statements are applied
 again after every migrate (SQLite drops a table's triggers when a migration rebuilds the table).
 """
 
@@ -8,13 +8,13 @@ from django.db import migrations
 
 
 def install(apps, schema_editor):
-    from ledger import triggers
+    from ledger.book import triggers
 
     triggers.install(schema_editor.connection)
 
 
 def uninstall(apps, schema_editor):
-    from ledger import triggers
+    from ledger.book import triggers
 
     triggers.uninstall(schema_editor.connection)
 

@@ -6,7 +6,7 @@ themselves was ``source='on_behalf'`` with ``on_behalf=False``. That case become
 ``typed_in``; every other row keeps its value, renamed. Reversible.
 
 The rows of signed quarters are rewritten too: this changes how a fact is spelled, not the fact,
-and neither column is part of a quarter's content hash (``ledger.selectors.HASHED_FIELDS``). The
+and neither column is part of a quarter's content hash (``ledger.book.selectors.HASHED_FIELDS``). The
 guard trigger that refuses any update of such a row is therefore lifted for this one statement
 and put back straight after, inside the migration's transaction on PostgreSQL.
 """

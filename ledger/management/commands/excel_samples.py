@@ -19,8 +19,8 @@ from django.core.management.base import BaseCommand, CommandError
 from branches.models import Organisation
 from core import clock
 from core.quarters import quarter_bounds, quarter_of
-from ledger.models import Kind
-from ledger.selectors import rule_usage, rules_for_branch
+from ledger.book.models import Kind
+from ledger.book.selectors import rule_usage, rules_for_branch
 from members.models import Member
 
 NEW_MEMBERS = [

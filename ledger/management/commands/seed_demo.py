@@ -19,8 +19,9 @@ from branches.models import Organisation, RoleAssignment
 from branches.services import organisation_create, role_assign
 from core import clock
 from core.quarters import quarter_bounds, quarter_of
-from ledger import review_services, services
-from ledger.models import Kind, Period, PointEvent, ScoringRule
+from ledger.book import services
+from ledger.book.models import Kind, Period, PointEvent, ScoringRule
+from ledger.review import services as review_services
 from members.models import Member
 from members.services import member_create
 

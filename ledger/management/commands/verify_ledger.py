@@ -6,8 +6,8 @@ what was signed and exits 1.
 
 from django.core.management.base import BaseCommand, CommandError
 
-from ledger.models import Period
-from ledger.selectors import ledger_verify
+from ledger.book.models import Period
+from ledger.book.selectors import ledger_verify
 
 
 class Command(BaseCommand):

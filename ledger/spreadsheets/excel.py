@@ -21,7 +21,7 @@ from xml.etree import ElementTree
 from django.conf import settings
 from django.utils.translation import gettext as _
 
-from ledger.rules import points_clean, points_refusal
+from ledger.book.rules import points_clean, points_refusal
 
 MAX_HEADER_SCAN = 20
 EXCEL_EPOCH = datetime.date(1899, 12, 30)
@@ -105,7 +105,7 @@ def parse_date(value, *, required: bool = False) -> datetime.date | None:
 
 def parse_points(value) -> Decimal | None:
     """+10, 10分, １０, 0.5 → a positive Decimal with one place; blank → None (the rule's value).
-    The rule is ``ledger.rules.points_clean``, as everywhere else."""
+    The rule is ``ledger.book.rules.points_clean``, as everywhere else."""
     if value is None or (isinstance(value, str) and not normalise_text(value)):
         return None
     refusal = points_refusal(value)

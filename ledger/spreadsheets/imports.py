@@ -5,7 +5,7 @@ kind of thing, never one per row), and stores the rows ready to write on an ``Im
 together with every problem (row, column, message in Chinese). Nothing else is written.
 ``import_confirm`` writes the stored rows in one transaction — the member roll with
 ``members.services.members_import`` (bulk insert), claims one by one through
-``ledger.services.claim_record`` (pending, caps, signed quarters, scope; source 导入) — or
+``ledger.book.services.claim_record`` (pending, caps, signed quarters, scope; source 导入) — or
 nothing at all when any row is refused. The preview's result is reused, never recomputed.
 """
 
@@ -24,8 +24,11 @@ from branches.models import Organisation
 from branches.scope import branch_scope
 from core import clock
 from core.quarters import quarter_of
-from ledger import rules, selectors, services
-from ledger.excel import (
+from ledger.audit.services import audit_record
+from ledger.book import rules, selectors, services
+from ledger.book.models import Kind, Period, PointEvent
+from ledger.book.selectors import rules_for_branch
+from ledger.spreadsheets.excel import (
     CellError,
     Choices,
     Column,
@@ -36,8 +39,7 @@ from ledger.excel import (
     parse_points,
     read_table,
 )
-from ledger.models import ImportBatch, Kind, Period, PointEvent
-from ledger.selectors import rules_for_branch
+from ledger.spreadsheets.models import ImportBatch
 from members.models import Member
 from members.names import name_keys, normalise_name
 from members.services import members_import
@@ -324,7 +326,7 @@ def _member_label(member: Member) -> str:
 
 
 def _check_claims_against_ledger(branch: Organisation, rows: list[dict], problems: _Problems) -> int:
-    """Double claims and caps (``ledger.rules``), against the ledger and within the file, with two
+    """Double claims and caps (``ledger.book.rules``), against the ledger and within the file, with two
     bulk queries. A deed already in the ledger is skipped (re-importing a file adds only what is new)."""
     known = [r for r in rows if r["member"]]
     if not known:
@@ -415,7 +417,7 @@ def import_confirm(
             batch.created_count = created
             batch.confirmed_at = clock.now()
             batch.save(update_fields=["state", "created_count", "confirmed_at"])
-            services.audit_record(
+            audit_record(
                 actor=actor,
                 action="import.confirm",
                 obj=batch,

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from ledger import views
+from ledger.web import views
 
 urlpatterns = [
     path("overview/", views.overview, name="overview"),

@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 
 from core import clock
 from core.points import ZERO
-from ledger.models import Kind, Period, PointEvent, ScoringRule
+from ledger.book.models import Kind, Period, PointEvent, ScoringRule
 
 MAX_POINTS = Decimal("1000")
 EntryMethod = PointEvent.EntryMethod

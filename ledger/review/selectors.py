@@ -10,9 +10,11 @@ from branches.models import RoleAssignment
 from branches.scope import COMMITTEE_ROLES, SIGNING_ROLES
 from branches.selectors import user_roles
 from core.points import ZERO
-from ledger import rules
-from ledger.models import AuditEntry, Evidence, Feedback, Kind, Period, PointEvent, ReviewMark
-from ledger.selectors import kind_totals, rules_for_branch, usage_by_member_rule
+from ledger.audit.models import AuditEntry
+from ledger.book import rules
+from ledger.book.models import Evidence, Kind, Period, PointEvent
+from ledger.book.selectors import kind_totals, rules_for_branch, usage_by_member_rule
+from ledger.review.models import Feedback, ReviewMark
 from members.models import Member
 
 Status = PointEvent.Status

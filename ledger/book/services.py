@@ -3,7 +3,7 @@
 Each function checks the user's scope and role, refuses bad input with a translated
 ``ValidationError`` keyed by form field (so every caller can show it next to the field), and
 changes nothing when it refuses. Rows that decide an outcome are locked (``select_for_update``)
-so two people acting at once end in a consistent state. Database triggers (ledger/triggers.py)
+so two people acting at once end in a consistent state. Database triggers (ledger/book/triggers.py)
 back up the most important rule: a signed quarter never changes.
 """
 
@@ -12,10 +12,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, models, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils.translation import gettext as _
 
@@ -25,20 +24,11 @@ from branches.selectors import can_decide, can_sign
 from core import clock
 from core.points import ZERO, points_format
 from core.quarters import quarter_bounds, quarter_of
-from ledger import hooks, rules
-from ledger.images import evidence_prepare
-from ledger.models import (
-    Attendance,
-    AuditEntry,
-    Evidence,
-    Kind,
-    Meeting,
-    MemberQuarterTotal,
-    Period,
-    PointEvent,
-    ScoringRule,
-)
-from ledger.selectors import (
+from ledger.audit.services import SYSTEM_USERNAME, audit_record, system_user
+from ledger.book import hooks, rules
+from ledger.book.images import evidence_prepare
+from ledger.book.models import Evidence, Kind, MemberQuarterTotal, Period, PointEvent, ScoringRule
+from ledger.book.selectors import (
     period_content_hash,
     rule_usage,
     rules_for_branch,
@@ -55,52 +45,18 @@ CLAIM_METHODS = (
     EntryMethod.IMPORT,
 )
 MAX_ACCOUNT = 2000
-SYSTEM_USERNAME = "system"
-
-
-# --- audit -------------------------------------------------------------------------------------
-
-
-def audit_record(
-    *,
-    actor: AbstractBaseUser | None,
-    action: str,
-    obj: models.Model,
-    branch: Organisation | None,
-    summary: str,
-    reason: str = "",
-    data: dict | None = None,
-) -> AuditEntry:
-    return AuditEntry.objects.create(
-        actor=actor if actor is not None and actor.is_authenticated else None,
-        action=action,
-        branch=branch,
-        object_type=obj._meta.label_lower,
-        object_id=obj.pk,
-        summary=summary[:255],
-        reason=reason,
-        data=data or {},
-    )
-
-
-def system_user() -> AbstractBaseUser:
-    """The author of scheduled jobs (base points at the new year), so every entry has one."""
-    user, _created = get_user_model().objects.get_or_create(
-        username=SYSTEM_USERNAME, defaults={"is_active": False, "first_name": "系统"}
-    )
-    return user
 
 
 # --- helpers -----------------------------------------------------------------------------------
 
 
-def _require_write(actor: AbstractBaseUser, branch: Organisation) -> None:
+def require_write(actor: AbstractBaseUser, branch: Organisation) -> None:
     if not branch_scope(actor, write=True).filter(pk=branch.pk).exists():
         raise PermissionDenied(_("您无权操作该支部的积分台账。"))
 
 
-def _require_decider(actor: AbstractBaseUser, branch: Organisation) -> None:
-    _require_write(actor, branch)
+def require_decider(actor: AbstractBaseUser, branch: Organisation) -> None:
+    require_write(actor, branch)
     if not can_decide(actor, branch):
         raise PermissionDenied(_("只有支委会成员可以审核积分。"))
 
@@ -342,7 +298,7 @@ def claim_record(
     """
     is_self = member.user_id is not None and member.user_id == actor.pk
     if not is_self:
-        _require_write(actor, member.branch)
+        require_write(actor, member.branch)
     if rule.kind == Kind.DEDUCTION:
         raise ValidationError({"rule": _("扣分只能由书记或支委会录入，并须写明理由。")})
     if is_self:
@@ -380,7 +336,7 @@ def deduction_add(
 ) -> PointEvent:
     """A deduction (违规扣分), entered by the secretary or committee only, always with a reason
     (``entry_method``: the committee's finding, or a meeting's absence)."""
-    _require_decider(actor, member.branch)
+    require_decider(actor, member.branch)
     if rule.kind != Kind.DEDUCTION:
         raise ValidationError({"rule": _("请选择扣分类细则。")})
     if entry_method not in (EntryMethod.COMMITTEE, EntryMethod.MEETING):
@@ -406,7 +362,7 @@ def _lock_for_decision(actor: AbstractBaseUser, event: PointEvent) -> PointEvent
     period = Period.objects.select_for_update().get(pk=event.period_id)
     event = PointEvent.objects.select_for_update().select_related("member", "rule").get(pk=event.pk)
     event.period = period
-    _require_decider(actor, event.branch)
+    require_decider(actor, event.branch)
     _refuse_frozen(period, field="__all__")
     if event.status != Status.PENDING:
         raise ValidationError(
@@ -530,7 +486,7 @@ def event_correct(
     ``points`` is what the original should have been worth (a deduction as a positive number);
     the new entry carries the difference and points at the original, as in book-keeping.
     """
-    _require_decider(actor, original.branch)
+    require_decider(actor, original.branch)
     reason = _clean_text(reason, field="reason", required_message=_("更正必须写明理由。"))
     original = PointEvent.objects.select_related("member", "rule", "period").get(pk=original.pk)
     if not original.period.is_frozen:
@@ -568,7 +524,7 @@ def event_correct(
 
 
 def _lock_period(actor: AbstractBaseUser, period: Period) -> Period:
-    _require_write(actor, period.branch)
+    require_write(actor, period.branch)
     return Period.objects.select_for_update().select_related("branch").get(pk=period.pk)
 
 
@@ -700,7 +656,7 @@ def period_finalise(*, actor: AbstractBaseUser | None, period: Period) -> Period
     """After the posting window closes, and every objection is answered, the quarter is final."""
     period = Period.objects.select_for_update().select_related("branch").get(pk=period.pk)
     if actor is not None:
-        _require_write(actor, period.branch)
+        require_write(actor, period.branch)
     if period.state != Period.State.POSTED:
         raise ValidationError({"__all__": _("只有公示中的季度才能定稿。")})
     refusal = rules.finalise_refusal(period)
@@ -737,7 +693,7 @@ def base_points_grant(
     entries were created; running it again for the same year creates none."""
     actor = actor or system_user()
     if actor.username != SYSTEM_USERNAME:
-        _require_write(actor, branch)
+        require_write(actor, branch)
     day = on or (clock.today() if clock.today().year == year else datetime.date(year, 1, 1))
     if day.year != year:
         raise ValidationError({"on": _("基础积分的日期必须在 %(year)d 年内。") % {"year": year}})
@@ -790,7 +746,7 @@ def group_activity_record(
     points=None,
 ) -> list[PointEvent]:
     """One deed done by many members (扫雪, a clean-up day): one event per participant, all or none."""
-    _require_write(actor, branch)
+    require_write(actor, branch)
     members = list(members)
     if not members:
         raise ValidationError({"members": _("请勾选参加活动的党员。")})
@@ -829,147 +785,3 @@ def group_activity_record(
         data={"events": [event.pk for event in events]},
     )
     return events
-
-
-@transaction.atomic
-def meeting_record(
-    *,
-    actor: AbstractBaseUser,
-    branch: Organisation,
-    type: str,
-    held_on: datetime.date,
-    topic: str,
-    attendance_rule: ScoringRule,
-    absence_rule: ScoringRule | None,
-    attendance: dict[int, tuple[str, str]],
-    place: str = "",
-) -> Meeting:
-    """Record a meeting (三会一课, 主题党日) and its attendance, once.
-
-    ``attendance`` maps each member id to (status, reason). Who attended is credited by the
-    attendance rule, who was absent without leave loses the absence rule's points, and an
-    excused absence is recorded with its reason and neither credited nor deducted. The same
-    meeting can't be recorded twice; a member who already declared the same deed that day
-    (the same rule and date) is linked to that claim instead of being credited a second time.
-    """
-    _require_decider(actor, branch)
-    errors: dict[str, list[str]] = {}
-    if type not in Meeting.Type.values:
-        errors["type"] = [_("请选择会议类型。")]
-    topic = (topic or "").strip()
-    if not topic:
-        errors["topic"] = [_("请填写会议主题。")]
-    elif len(topic) > 200:
-        errors["topic"] = [_("内容太长，请控制在 %(max)d 字以内。") % {"max": 200}]
-    if not isinstance(held_on, datetime.date):
-        errors["held_on"] = [_("请填写召开日期。")]
-    elif held_on > clock.today():
-        errors["held_on"] = [_("召开日期不能晚于今天（%(today)s）。") % {"today": clock.today().isoformat()}]
-    applicable = rules_for_branch(branch)
-    if attendance_rule.kind == Kind.DEDUCTION or not applicable.filter(pk=attendance_rule.pk).exists():
-        errors["attendance_rule"] = [_("请选择本支部适用的加分细则。")]
-    if absence_rule is not None and (
-        absence_rule.kind != Kind.DEDUCTION or not applicable.filter(pk=absence_rule.pk).exists()
-    ):
-        errors["absence_rule"] = [_("请选择本支部适用的扣分细则。")]
-    members = {m.pk: m for m in Member.objects.filter(branch=branch, pk__in=list(attendance)).select_related("branch")}
-    if not attendance:
-        errors["attendance"] = [_("请登记每位党员的出勤情况。")]
-    for member_id, (status, reason) in attendance.items():
-        member = members.get(member_id)
-        if member is None:
-            errors.setdefault("attendance", []).append(_("只能登记本支部的党员。"))
-        elif status not in Attendance.Status.values:
-            errors.setdefault("attendance", []).append(_("%(name)s：请选择出勤情况。") % {"name": member.name})
-        elif status == Attendance.Status.EXCUSED and not (reason or "").strip():
-            errors.setdefault("attendance", []).append(
-                _("%(name)s 请假，请写明请假事由（如卧病在床、外出务工）。") % {"name": member.name}
-            )
-    if errors:
-        raise ValidationError(errors)
-    if Meeting.objects.filter(branch=branch, type=type, held_on=held_on).exists():
-        raise ValidationError(
-            {
-                "held_on": _("%(date)s 的%(type)s已经登记过，不能重复登记。")
-                % {"date": held_on.isoformat(), "type": Meeting.Type(type).label}
-            }
-        )
-    meeting = Meeting(
-        branch=branch,
-        type=type,
-        held_on=held_on,
-        place=(place or "").strip()[:100],
-        topic=topic,
-        attendance_rule=attendance_rule,
-        absence_rule=absence_rule,
-        recorded_by=actor,
-    )
-    try:
-        with transaction.atomic():
-            meeting.save()
-    except IntegrityError:
-        raise ValidationError({"held_on": _("这次会议已经登记过，不能重复登记。")}) from None
-    title = f"{meeting.get_type_display()}：{topic}"
-    problems: list[str] = []
-    notes: list[str] = []
-    for member_id, (status, reason) in sorted(attendance.items()):
-        member = members[member_id]
-        event = None
-        key = f"meeting:{meeting.pk}:{member.pk}"
-        try:
-            if status == Attendance.Status.PRESENT:
-                declared = PointEvent.objects.filter(
-                    rules.counting_q(), member=member, rule=attendance_rule, occurred_on=held_on
-                ).first()
-                if declared is not None:
-                    event = declared  # the same deed, already claimed: linked, not credited twice
-                else:
-                    event = claim_record(
-                        actor=actor,
-                        member=member,
-                        rule=attendance_rule,
-                        occurred_on=held_on,
-                        account=_("参加%(meeting)s") % {"meeting": title},
-                        place=place,
-                        entry_method=EntryMethod.MEETING,
-                        dedupe_key=key,
-                    )
-            elif status == Attendance.Status.ABSENT and absence_rule is not None:
-                event = deduction_add(
-                    actor=actor,
-                    member=member,
-                    rule=absence_rule,
-                    occurred_on=held_on,
-                    reason=_("无故缺席%(meeting)s") % {"meeting": title},
-                    place=place,
-                    entry_method=EntryMethod.MEETING,
-                    dedupe_key=key,
-                )
-        except ValidationError as exc:
-            if status == Attendance.Status.PRESENT and set(exc.message_dict) == {"points"}:
-                # Over the rule's cap: the attendance is recorded, without more points.
-                notes.append(f"{member.name}：{exc.messages[0]}")
-            else:
-                problems.extend(f"{member.name}：{message}" for message in exc.messages)
-                continue
-        Attendance.objects.create(
-            meeting=meeting,
-            member=member,
-            status=status,
-            reason=(reason or "").strip()[:200] if status == Attendance.Status.EXCUSED else "",
-            event=event,
-        )
-    if problems:
-        raise ValidationError({"attendance": problems})
-    counts = {s: sum(1 for st, _r in attendance.values() if st == s) for s in Attendance.Status.values}
-    audit_record(
-        actor=actor,
-        action="meeting.record",
-        obj=meeting,
-        branch=branch,
-        summary=_("登记%(title)s（%(date)s）：出席 %(present)d，请假 %(excused)d，缺席 %(absent)d")
-        % {"title": title, "date": held_on.isoformat(), **counts},
-        data={"notes": notes},
-    )
-    meeting.notes = notes
-    return meeting

@@ -15,8 +15,8 @@ from branches.selectors import ancestors
 from core import clock
 from core.points import ZERO
 from core.quarters import quarter_of
-from ledger.models import Kind, MemberQuarterTotal, Period, PointEvent, ScoringRule
-from ledger.rules import counting_q
+from ledger.book.models import Kind, MemberQuarterTotal, Period, PointEvent, ScoringRule
+from ledger.book.rules import counting_q
 from members.models import Member
 
 # --- scope -------------------------------------------------------------------------------------

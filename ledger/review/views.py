@@ -14,9 +14,10 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from branches.models import Organisation
-from ledger import review_services, rules
-from ledger.models import Period
-from ledger.ratelimit import rate_limit_hit
+from core.ratelimit import rate_limit_hit
+from ledger.book import rules
+from ledger.book.models import Period
+from ledger.review import services as review_services
 from members.models import Member
 
 # Requests per address per hour; settings may override (tests do).

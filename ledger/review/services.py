@@ -2,7 +2,7 @@
 and objections (异议) during the posting window, deductions and corrections decided on them,
 and the committee members' "reviewed" marks.
 
-Decisions, deductions, corrections and the quarter's states stay in ``ledger.services``; these
+Decisions, deductions, corrections and the quarter's states stay in ``ledger.book.services``; these
 functions call them and add the link to the feedback, so no rule lives in two places.
 """
 
@@ -17,8 +17,10 @@ from django.utils.translation import gettext as _
 from branches.models import Organisation
 from branches.selectors import can_decide
 from core import clock
-from ledger import rules, services
-from ledger.models import Feedback, Period, PointEvent, ReviewMark, ScoringRule
+from ledger.audit.services import audit_record
+from ledger.book import rules, services
+from ledger.book.models import Period, PointEvent, ScoringRule
+from ledger.review.models import Feedback, ReviewMark
 from members.models import Member
 
 MAX_BODY = 1000
@@ -101,7 +103,7 @@ def feedback_find(code: str) -> Feedback | None:
 
 
 def _lock_feedback(actor: AbstractBaseUser, feedback: Feedback) -> Feedback:
-    services._require_decider(actor, feedback.branch)
+    services.require_decider(actor, feedback.branch)
     return Feedback.objects.select_for_update(of=("self",)).select_related("branch", "period").get(pk=feedback.pk)
 
 
@@ -137,7 +139,7 @@ def feedback_deduction_add(
     # The entry was created a moment ago in an open quarter (deduction_add refuses a signed one).
     PointEvent.objects.filter(pk=event.pk).update(feedback=feedback)
     event.feedback = feedback
-    services.audit_record(
+    audit_record(
         actor=actor,
         action="feedback.deduction",
         obj=feedback,
@@ -168,7 +170,7 @@ def objection_correction_add(
     event = services.event_correct(actor=actor, original=original, points=points, reason=reason)
     PointEvent.objects.filter(pk=event.pk).update(feedback=feedback)
     event.feedback = feedback
-    services.audit_record(
+    audit_record(
         actor=actor,
         action="feedback.correction",
         obj=feedback,
@@ -205,7 +207,7 @@ def feedback_resolve(*, actor: AbstractBaseUser, feedback: Feedback, resolution:
     feedback.resolved_by = actor
     feedback.resolved_at = clock.now()
     feedback.save(update_fields=["resolution", "note", "resolved_by", "resolved_at"])
-    services.audit_record(
+    audit_record(
         actor=actor,
         action="objection.answer" if feedback.is_objection else "feedback.resolve",
         obj=feedback,
@@ -236,7 +238,7 @@ def review_mark(*, actor: AbstractBaseUser, period: Period, note: str = "") -> R
         raise ValidationError({"note": _("意见太长，请控制在 %(max)d 字以内。") % {"max": 200}})
     mark, created = ReviewMark.objects.get_or_create(period=period, user=actor, defaults={"note": (note or "").strip()})
     if created:
-        services.audit_record(
+        audit_record(
             actor=actor,
             action="period.mark",
             obj=period,

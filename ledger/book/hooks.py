@@ -9,7 +9,7 @@ that queues work does so with ``transaction.on_commit``, so nothing is queued if
 
 from collections.abc import Callable
 
-#: Called as ``callback(period=period, actor=actor)`` by ``ledger.services.period_sign``.
+#: Called as ``callback(period=period, actor=actor)`` by ``ledger.book.services.period_sign``.
 period_signed_callbacks: list[Callable[..., object]] = []
 
 

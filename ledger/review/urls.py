@@ -1,6 +1,6 @@
 from django.urls import path
 
-from ledger import feedback_views
+from ledger.review import views as feedback_views
 
 urlpatterns = [
     path("p/<slug:code>/feedback/", feedback_views.feedback_create, name="feedback_create"),

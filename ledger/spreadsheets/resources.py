@@ -1,7 +1,7 @@
 """Scoring rules and point claims for django-import-export.
 
 Rules are imported by county and township officers into organisations they administer.
-Claims are imported through ``ledger.services.claim_record`` — pending, capped, refused in a
+Claims are imported through ``ledger.book.services.claim_record`` — pending, capped, refused in a
 signed quarter, scoped, and marked as imported (source 导入) with the importing user.
 """
 
@@ -11,7 +11,7 @@ from import_export import fields, resources, widgets
 
 from branches.models import Organisation
 from branches.scope import officer_organisations
-from ledger.models import Kind, ScoringRule
+from ledger.book.models import Kind, ScoringRule
 from members.resources import ChoiceLabelWidget, ScopedResourceMixin
 
 

@@ -1,6 +1,6 @@
 """The ledger over the API: scoring rules and quarters (read), point events (read, and claims).
 
-Claims are recorded by ``ledger.services.claim_record``: a member for themselves, the branch
+Claims are recorded by ``ledger.book.services.claim_record``: a member for themselves, the branch
 committee for a member of their branch. Deductions are never created here. A retried claim
 with the same Idempotency-Key is answered from the first response and records nothing new.
 """
@@ -13,10 +13,10 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.response import Response
 
 from core.api import StrictSerializerMixin
-from ledger import rules, services
-from ledger.idempotency import IDEMPOTENCY_HEADER, idempotent_create
-from ledger.models import Period, PointEvent, ScoringRule
-from ledger.selectors import period_totals
+from ledger.book import rules, services
+from ledger.book.models import Period, PointEvent, ScoringRule
+from ledger.book.selectors import period_totals
+from ledger.web.idempotency import IDEMPOTENCY_HEADER, idempotent_create
 from members.models import Member
 
 
@@ -139,7 +139,7 @@ class EventSerializer(serializers.ModelSerializer):
 
 @extend_schema_field({"type": "string", "format": "decimal", "nullable": True})
 class PointsField(serializers.Field):
-    """A points value as typed, cleaned by ``ledger.rules.points_clean`` like every other caller."""
+    """A points value as typed, cleaned by ``ledger.book.rules.points_clean`` like every other caller."""
 
     def to_internal_value(self, data):
         refusal = rules.points_refusal(data)

@@ -1,5 +1,5 @@
 """Secretary and member screens. Thin: every queryset goes through the scope function, every
-write through ``ledger.services``; a branch or object outside the user's scope answers 404."""
+write through ``ledger.book.services``; a branch or object outside the user's scope answers 404."""
 
 from collections import OrderedDict
 
@@ -18,8 +18,11 @@ from branches.selectors import can_decide
 from core import clock
 from core.points import ZERO
 from core.quarters import quarter_bounds, quarter_label, quarter_of
-from ledger import selectors, services
-from ledger.forms import (
+from ledger.book import selectors, services
+from ledger.book.models import Evidence, Kind, PointEvent
+from ledger.meetings.models import Meeting
+from ledger.meetings.services import meeting_record
+from ledger.web.forms import (
     ClaimForm,
     DeductionForm,
     GroupActivityForm,
@@ -30,7 +33,6 @@ from ledger.forms import (
     form_token_issue,
     form_token_release,
 )
-from ledger.models import Evidence, Kind, Meeting, PointEvent
 from members.models import Member
 from members.selectors import member_for_user, member_search
 
@@ -346,7 +348,7 @@ def meeting_create(request: HttpRequest, branch_id: int) -> HttpResponse:
         form = MeetingForm(request.POST, branch=branch)
 
         def action(data):
-            meeting = services.meeting_record(
+            meeting = meeting_record(
                 actor=request.user,
                 branch=branch,
                 type=data["type"],

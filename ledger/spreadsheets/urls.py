@@ -1,6 +1,6 @@
 from django.urls import path
 
-from ledger import excel_views
+from ledger.spreadsheets import views as excel_views
 
 app_name = "excel"
 

@@ -1,7 +1,7 @@
 """Spreadsheet exports (xlsx, Chinese headers): a branch's quarter, a member's year, and a
 township or county roll-up. Every export starts from the scope functions; every text cell is
 neutralised so a spreadsheet never runs it as a formula. Exports above
-``settings.EXPORT_INLINE_MAX_ROWS`` rows are built by a Celery job (``ledger.tasks``).
+``settings.EXPORT_INLINE_MAX_ROWS`` rows are built by a Celery job (``ledger.spreadsheets.tasks``).
 """
 
 import io
@@ -21,8 +21,9 @@ from branches.scope import branch_scope
 from branches.selectors import descendants
 from core.jobs import JobStatus, enqueue
 from core.spreadsheets import safe_cell
-from ledger.models import ExportJob, Period, PointEvent
-from ledger.selectors import branch_totals, member_totals
+from ledger.book.models import Period, PointEvent
+from ledger.book.selectors import branch_totals, member_totals
+from ledger.spreadsheets.models import ExportJob
 from members.models import Member
 
 EVENT_HEADERS = [
@@ -256,8 +257,8 @@ def export_is_large(export: Export) -> bool:
 logger = logging.getLogger(__name__)
 
 
-#: The Celery task (``ledger/tasks.py``) that builds a large export, queued by name.
-EXPORT_RUN = "ledger.tasks.export_job_run"
+#: The Celery task (``ledger/spreadsheets/tasks.py``) that builds a large export, queued by name.
+EXPORT_RUN = "ledger.tasks.export_job_run"  # the name it has always had, so queued jobs survive
 
 
 def _queue(job_id: int) -> None:

@@ -1,5 +1,5 @@
 """Forms for the secretary and member screens. They only collect input: every rule is checked by
-``ledger.services``, whose field-keyed errors are put back next to the field by ``errors_to_form``."""
+``ledger.book.services``, whose field-keyed errors are put back next to the field by ``errors_to_form``."""
 
 import uuid
 
@@ -9,8 +9,9 @@ from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from ledger.models import Attendance, Kind, Meeting, PointEvent, ScoringRule
-from ledger.selectors import rules_for_branch
+from ledger.book.models import Kind, PointEvent, ScoringRule
+from ledger.book.selectors import rules_for_branch
+from ledger.meetings.models import Attendance, Meeting
 from members.models import Member
 
 TOKEN_SALT = "ledger.form-token"

@@ -1,6 +1,6 @@
 """The secretary's spreadsheet screens: import (upload → preview → confirm) and exports.
 
-Thin: they check who is asking (scope), call ledger.imports / ledger.exports and render.
+Thin: they check who is asking (scope), call ledger.spreadsheets.imports / ledger.spreadsheets.exports and render.
 """
 
 import contextlib
@@ -21,10 +21,10 @@ from branches.scope import branch_scope
 from core import clock
 from core.jobs import JobStatus
 from core.quarters import quarter_of
-from ledger.excel import ImportFileError
-from ledger.exports import export_build, export_is_large, export_request, export_write
-from ledger.imports import import_confirm, import_preview, import_template
-from ledger.models import ExportJob, ImportBatch
+from ledger.spreadsheets.excel import ImportFileError
+from ledger.spreadsheets.exports import export_build, export_is_large, export_request, export_write
+from ledger.spreadsheets.imports import import_confirm, import_preview, import_template
+from ledger.spreadsheets.models import ExportJob, ImportBatch
 from members.models import Member
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

@@ -15,10 +15,12 @@ from django.utils.translation import gettext_lazy
 from branches.admin_scope import ScopedAdmin
 from core import clock
 from core.quarters import quarter_bounds
-from ledger import rules
-from ledger.models import Feedback, Kind, Period, PointEvent, ReviewMark
-from ledger.review_forms import FEEDBACK_ACTIONS, PERIOD_ACTIONS, REFUSALS, Action, action_from_post
-from ledger.review_selectors import (
+from ledger.book import rules
+from ledger.book.models import Kind, Period, PointEvent
+from ledger.book.selectors import rules_for_branch
+from ledger.review.forms import FEEDBACK_ACTIONS, PERIOD_ACTIONS, REFUSALS, Action, action_from_post
+from ledger.review.models import Feedback, ReviewMark
+from ledger.review.selectors import (
     DECIDE,
     SIGN,
     branch_permissions,
@@ -28,7 +30,6 @@ from ledger.review_selectors import (
     period_review,
     period_review_context,
 )
-from ledger.selectors import rules_for_branch
 from members.models import Member
 
 

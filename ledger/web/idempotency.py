@@ -12,7 +12,7 @@ from rest_framework import status
 from rest_framework.response import Response
 
 from core.api import ApiError
-from ledger.models import IdempotencyKey
+from ledger.web.models import IdempotencyKey
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 

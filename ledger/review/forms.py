@@ -14,9 +14,11 @@ from django.http import QueryDict
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from ledger import review_services, services
-from ledger.models import Feedback, Kind, Period, PointEvent, ScoringRule
-from ledger.review_selectors import DECIDE, SIGN
+from ledger.book import services
+from ledger.book.models import Kind, Period, PointEvent, ScoringRule
+from ledger.review import services as review_services
+from ledger.review.models import Feedback
+from ledger.review.selectors import DECIDE, SIGN
 from members.models import Member
 
 #: (message level, text) pairs an action reports back to the page.

@@ -1,0 +1,1 @@
+"""The committee's quarterly review and villagers' feedback on the posted quarter."""

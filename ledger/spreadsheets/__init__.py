@@ -1,0 +1,1 @@
+"""Spreadsheets in and out: reading real-world files, imports with preview, exports."""

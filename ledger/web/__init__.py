@@ -1,0 +1,1 @@
+"""The secretary's and member's screens and the REST API over the rooms' services."""
