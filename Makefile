@@ -50,7 +50,7 @@ lint: install-dev
 messages: install-dev
 	$(PY) scripts/translate.py
 
-## Re-generate the hashed requirements*.txt from requirements*.in (see README, "Upgrading a dependency")
+## Re-generate the hashed requirements*.txt from requirements*.in with pip-tools (README: "Dependencies")
 TOOLS_VENV ?= .venv-tools
 PIP_TOOLS_VERSION := 7.6.2
 PIP_COMPILE := $(TOOLS_VENV)/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \

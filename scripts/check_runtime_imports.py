@@ -93,7 +93,7 @@ def main() -> int:
     for name, path in modules:
         try:
             importlib.import_module(name)
-        except Exception as exc:  # noqa: BLE001 — every failure is reported
+        except Exception as exc:
             last = traceback.extract_tb(exc.__traceback__)[-1]
             failures.append(f"{path.relative_to(ROOT)}: import {name} failed: {exc!r} ({last.filename}:{last.lineno})")
 
@@ -119,8 +119,10 @@ def main() -> int:
     if failures:
         print(f"✗ {len(failures)} runtime import problem(s) in {len(modules)} modules")
         return 1
-    print(f"✓ {len(modules)} runtime modules import, and all {len(checked)} modules they import resolve, "
-          "with requirements.txt alone (DEBUG off)")
+    print(
+        f"✓ {len(modules)} runtime modules import, and all {len(checked)} modules they import resolve, "
+        "with requirements.txt alone (DEBUG off)"
+    )
     return 0
 
 

@@ -22,8 +22,8 @@ import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
-from http.cookiejar import CookieJar
 from html.parser import HTMLParser
+from http.cookiejar import CookieJar
 
 BASE = sys.argv[1].rstrip("/") if len(sys.argv) > 1 else "http://127.0.0.1:8000"
 PASSWORD = sys.argv[2] if len(sys.argv) > 2 else "demo12345"
@@ -196,9 +196,11 @@ def forms_in(html: str) -> list[dict]:
 
 def form_with(html: str, field: str) -> dict:
     for form in forms_in(html):
-        names = {f[0] for f in form["fields"]} | set(form["selects"]) | {
-            f[1][0] for f in form["fields"] if f[0] == "__textarea__"
-        }
+        names = (
+            {f[0] for f in form["fields"]}
+            | set(form["selects"])
+            | {f[1][0] for f in form["fields"] if f[0] == "__textarea__"}
+        )
         if field in names:
             return form
     raise CheckFailed(f"no form with a field {field!r} on the page")
@@ -276,7 +278,7 @@ def check(label: str, expected: str):
         started = time.monotonic()
         try:
             detail = fn()
-        except Exception as exc:  # noqa: BLE001 — every failure is one ✗ line
+        except Exception as exc:
             results.append(False)
             print(f"✗ {label} — expected {expected}; got: {exc}", flush=True)
         else:
@@ -337,11 +339,11 @@ def main() -> int:
             page = client.get("/login/")
             need(page.status == 200, f"/login/ answered {page.status}")
             form = form_with(page.text, "password")
-            resp = client.post(
-                "/login/", with_values(form_defaults(form), username=login, password=PASSWORD)
-            )
+            resp = client.post("/login/", with_values(form_defaults(form), username=login, password=PASSWORD))
             need(resp.status == 200, f"status {resp.status} at {resp.path}")
-            need(re.match(landing, resp.path), f"landed on {resp.path}: {messages_in(resp.text) or errors_in(resp.text)}")
+            need(
+                re.match(landing, resp.path), f"landed on {resp.path}: {messages_in(resp.text) or errors_in(resp.text)}"
+            )
             clients[login] = client
             return f"landed on {resp.path}"
 
@@ -369,7 +371,10 @@ def main() -> int:
         by_state = {}
         for p in periods:
             by_state.setdefault(p["state"], []).append(p)
-        need(by_state.get("open") and by_state.get("review"), f"periods: {[(p['year'], p['quarter'], p['state']) for p in periods]}")
+        need(
+            by_state.get("open") and by_state.get("review"),
+            f"periods: {[(p['year'], p['quarter'], p['state']) for p in periods]}",
+        )
         state["open"] = max(by_state["open"], key=lambda p: (p["year"], p["quarter"]))
         state["review"] = by_state["review"][0]
         state["posted"] = max(by_state.get("posted", []), key=lambda p: (p["year"], p["quarter"]))
@@ -433,10 +438,15 @@ def main() -> int:
                 form = form_with(client.get(f"/b/{branch}/group/new/").text, "members")
         raise CheckFailed(f"every attempt refused; last: {last}")
 
-    @check("API write: a claim via POST /api/v1/events/", "201, pending, replay with the same Idempotency-Key records nothing new")
+    @check(
+        "API write: a claim via POST /api/v1/events/",
+        "201, pending, replay with the same Idempotency-Key records nothing new",
+    )
     def _():
         token, branch = state["token"], state["branch_id"]
-        rules = [r for r in api_list(token, "/api/v1/rules/?kind=bonus&page_size=100") if not r.get("evidence_required")]
+        rules = [
+            r for r in api_list(token, "/api/v1/rules/?kind=bonus&page_size=100") if not r.get("evidence_required")
+        ]
         members = api_list(token, f"/api/v1/members/?branch={branch}&page_size=20")
         last = ""
         for rule in sorted(rules, key=lambda r: r["code"] != "A08"):
@@ -454,7 +464,10 @@ def main() -> int:
                     event = resp.json()
                     need(event["status"] == "pending", event)
                     again = clients["api"].api("POST", "/api/v1/events/", token, body, {"Idempotency-Key": key})
-                    need(again.status == 201 and again.headers.get("Idempotent-Replayed") == "true", f"replay: {again.status}")
+                    need(
+                        again.status == 201 and again.headers.get("Idempotent-Replayed") == "true",
+                        f"replay: {again.status}",
+                    )
                     need(again.json()["id"] == event["id"], "replay created another event")
                     return f"201 event {event['id']} pending; replay answered the same event"
                 last = f"{resp.status} {resp.text[:200]}"
@@ -464,7 +477,9 @@ def main() -> int:
     def _():
         token, committee = state["token"], clients["committee"]
         period = state["open"]
-        events = api_list(token, f"/api/v1/events/?status=pending&year={period['year']}&quarter={period['quarter']}&page_size=500")
+        events = api_list(
+            token, f"/api/v1/events/?status=pending&year={period['year']}&quarter={period['quarter']}&page_size=500"
+        )
         mine = [e for e in events if e["account"] == state["claim_account"]]
         need(mine, "the claim is not among the pending entries")
         event_id = mine[0]["id"]
@@ -477,7 +492,10 @@ def main() -> int:
         need(after["status"] == "approved", f"entry {event_id} is {after['status']}: {messages_in(resp.text)}")
         return f"entry {event_id} approved: {messages_in(resp.text)}"
 
-    @check("the quarter in review: every pending entry decided", "no pending entries left (committee, then the secretary for the committee's own)")
+    @check(
+        "the quarter in review: every pending entry decided",
+        "no pending entries left (committee, then the secretary for the committee's own)",
+    )
     def _():
         token, period = state["token"], state["review"]
         url = REVIEW_URL.format(period_id=period["id"])
@@ -492,7 +510,10 @@ def main() -> int:
             resp = client.post(url, [("csrfmiddlewaretoken", client.csrf()), *review_approve_many_fields(ids)])
             need(resp.status == 200, f"status {resp.status}")
             notes.append(f"{who} {len(ids)} offered: {messages_in(resp.text)[:80]}")
-        left = api_list(token, f"/api/v1/events/?status=pending&year={period['year']}&quarter={period['quarter']}&branch={state['branch_id']}&page_size=500")
+        left = api_list(
+            token,
+            f"/api/v1/events/?status=pending&year={period['year']}&quarter={period['quarter']}&branch={state['branch_id']}&page_size=500",
+        )
         need(not left, f"{len(left)} still pending: {notes}")
         return "; ".join(notes)
 
@@ -578,7 +599,13 @@ def main() -> int:
                 resp = client.post(
                     "/excel/import/",
                     with_values(form_defaults(form, skip={"kind", "branch"}), kind="claims", branch=branch),
-                    files={"file": ("smoke.xlsx", buffer.getvalue(), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")},
+                    files={
+                        "file": (
+                            "smoke.xlsx",
+                            buffer.getvalue(),
+                            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                        )
+                    },
                 )
                 match = re.match(r"^/excel/import/(\d+)/$", resp.path)
                 need(match, f"no preview: {resp.status} {resp.path} {errors_in(resp.text)}")
@@ -622,7 +649,10 @@ def main() -> int:
         return f"/verify/{code}/ 200, matches"
 
     failed = results.count(False)
-    print(f"{len(results) - failed} of {len(results)} HTTP checks passed in {time.monotonic() - started:.0f} s", flush=True)
+    print(
+        f"{len(results) - failed} of {len(results)} HTTP checks passed in {time.monotonic() - started:.0f} s",
+        flush=True,
+    )
     return 1 if failed else 0
 
 
