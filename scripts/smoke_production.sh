@@ -83,7 +83,7 @@ PY="$VENV/bin/python"
 
 say "=== runtime imports"
 if "$PY" scripts/check_runtime_imports.py >"$WORK/logs/imports.log" 2>&1; then
-    ok "$(grep '✓' "$WORK/logs/imports.log")"
+    say "$(grep "✓" "$WORK/logs/imports.log")"
 else
     grep '✗' "$WORK/logs/imports.log" || cat "$WORK/logs/imports.log"; bad "runtime imports"
 fi
