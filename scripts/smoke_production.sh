@@ -138,4 +138,8 @@ if grep -q "Task reports\\..* succeeded" "$WORK/logs/worker.log"; then
     ok "worker ran $(grep -c 'Task .* succeeded' "$WORK/logs/worker.log") jobs"
 else bad "the worker logged no successful job"; fi
 
+if grep -q -E "ERROR/|raised unexpected" "$WORK/logs/worker.log"; then
+    bad "the worker logged errors:"; grep -m3 -A0 -E "ERROR/|Error\(" "$WORK/logs/worker.log" | cut -c1-200
+else ok "no error in the worker's log"; fi
+
 exit $FAILED
