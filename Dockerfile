@@ -10,7 +10,8 @@ RUN apt-get update \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY requirements.txt .
-RUN pip install --no-cache-dir -r requirements.txt
+# requirements.txt is hashed (pip-compile --generate-hashes): exactly the tested versions.
+RUN pip install --no-cache-dir --require-hashes -r requirements.txt
 COPY . .
 RUN SECRET_KEY=build-only python manage.py collectstatic --no-input
 RUN useradd --create-home app && mkdir -p /data/media && chown -R app /data
