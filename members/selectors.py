@@ -6,11 +6,6 @@ from members.models import Member
 from members.names import normalise_name
 
 
-def member_scope(user, *, write: bool = False) -> QuerySet[Member]:
-    """Members the user may see (or change): those of their branches, and a member their own row."""
-    return Member.objects.writable_by(user) if write else Member.objects.visible_to(user)
-
-
 def member_search(queryset: QuerySet[Member], query: str) -> QuerySet[Member]:
     """Find by name, full pinyin or pinyin initials (王学恩 is found by 'wxe')."""
     query = normalise_name(query).lower()

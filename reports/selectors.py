@@ -23,22 +23,12 @@ from core.quarters import quarter_label
 from ledger.book.selectors import branch_totals, member_totals, period_content_hash, period_find_by_code
 from ledger.models import Kind, Period, PointEvent
 from members.models import Member
-from reports.models import Batch, Document, Notification, Order
+from reports.models import Notification, Order
 
 PUBLIC_STATES = (Period.State.POSTED, Period.State.FINAL)
 
 
 # --- scopes ------------------------------------------------------------------------------------
-
-
-def document_scope(user) -> QuerySet[Document]:
-    """Documents of organisations the user may read (their branch, or everything below them),
-    and a member's own statements."""
-    return Document.objects.visible_to(user)
-
-
-def batch_scope(user) -> QuerySet[Batch]:
-    return Batch.objects.visible_to(user)
 
 
 def public_periods(branch: Organisation) -> QuerySet[Period]:

@@ -32,9 +32,9 @@ JOB_TIMEOUT = 240  # seconds, waiting for a Celery job (PDF, batch)
 RUN = uuid.uuid4().hex[:8]  # marks what this run wrote
 
 # ------------------------------------------------------------------------------------------------
-# What the driver knows about the committee's review page (ledger/admin_review.py and
-# templates/admin/ledger/period/review.html). Its POST handling is being reshaped (one form per
-# action); when the field names change, change them HERE and nowhere else.
+# What the driver knows about the committee's review page (ledger/review/admin.py and
+# templates/admin/ledger/period/review.html: one form per action, dispatched by button name).
+# When the field names change, change them HERE and nowhere else.
 REVIEW_URL = "/admin/ledger/period/{period_id}/review/"
 REVIEW_PENDING_ID = re.compile(r'name="ids" value="(\d+)"')  # one checkbox per pending entry
 

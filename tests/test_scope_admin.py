@@ -12,10 +12,8 @@ from branches.models import Organisation
 from branches.scope import branch_scope
 from branches.selectors import can_decide, can_sign
 from ledger.book import services
-from ledger.book.selectors import event_scope
 from ledger.models import AuditEntry, Period, PointEvent
 from members.models import Member
-from members.selectors import member_scope
 from tests import factories
 
 Q4_DAY = datetime.date(2026, 10, 8)
@@ -60,12 +58,12 @@ def test_inactive_user_sees_nothing(world):
 
 
 def test_a_member_sees_only_their_own_account(world, event):
-    assert list(member_scope(world.member_user)) == [world.zhang]
-    assert not member_scope(world.member_user, write=True).exists()
+    assert list(Member.objects.visible_to(world.member_user)) == [world.zhang]
+    assert not Member.objects.writable_by(world.member_user).exists()
     own = services.claim_record(
         actor=world.member_user, member=world.zhang, rule=world.rules.snow, occurred_on=Q4_DAY, account="扫雪"
     )
-    assert list(event_scope(world.member_user)) == [own]
+    assert list(PointEvent.objects.visible_to(world.member_user)) == [own]
 
 
 def test_roles(world):

@@ -22,22 +22,6 @@ from members.models import Member
 # --- scope -------------------------------------------------------------------------------------
 
 
-def event_scope(user, *, write: bool = False) -> QuerySet[PointEvent]:
-    """Events the user may see: their branches' events, and a member's own events (read only).
-
-    A thin wrapper over the scoped manager: prefer ``PointEvent.objects.visible_to(user)``."""
-    return PointEvent.objects.writable_by(user) if write else PointEvent.objects.visible_to(user)
-
-
-def period_scope(user, *, write: bool = False) -> QuerySet[Period]:
-    return Period.objects.writable_by(user) if write else Period.objects.visible_to(user)
-
-
-def rule_scope(user) -> QuerySet[ScoringRule]:
-    """Rules the user may read: those set by any organisation on the path to their branches."""
-    return ScoringRule.objects.visible_to(user)
-
-
 # --- rules -------------------------------------------------------------------------------------
 
 

@@ -45,10 +45,6 @@ def period_permissions(user, period: Period) -> frozenset[str]:
     return branch_permissions(user, period.branch)
 
 
-def feedback_scope(user, *, write: bool = False) -> QuerySet[Feedback]:
-    return Feedback.objects.writable_by(user) if write else Feedback.objects.visible_to(user)
-
-
 def period_events(period: Period) -> QuerySet[PointEvent]:
     """Every entry of the quarter with what the review page shows of it, in two queries."""
     return (
