@@ -47,6 +47,8 @@ def batch_path(instance: "Batch", filename: str) -> str:
 class Document(Job):
     """One produced PDF and how it came to be (who asked, when, how long it took, what failed)."""
 
+    task_name = "reports.document_render"
+
     kind = models.CharField(_("文档类型"), max_length=10, choices=DocumentKind.choices)
     organisation = models.ForeignKey(
         "branches.Organisation", verbose_name=_("组织"), on_delete=models.PROTECT, related_name="documents"
@@ -90,7 +92,12 @@ class Document(Job):
 
 
 class Batch(Job):
-    """A township's or the whole county's documents at once, one per branch."""
+    """A township's or the whole county's documents at once, one per branch.
+
+    Running while its documents are produced (no deadline: the documents are the jobs then);
+    queued again, through the outbox, for the gathering into one PDF and a zip."""
+
+    task_name = "reports.batch_combine"
 
     organisation = models.ForeignKey(
         "branches.Organisation", verbose_name=_("组织"), on_delete=models.PROTECT, related_name="batches"

@@ -27,7 +27,7 @@ from branches.models import Organisation, RoleAssignment
 from branches.scope import branch_scope
 from branches.selectors import descendants
 from core import clock
-from core.jobs import JobStatus, enqueue
+from core.jobs import JobStatus, job_send_on_commit, job_started, jobs_sweep
 from core.quarters import quarter_bounds
 from ledger.book import rules
 from ledger.models import Period, PointEvent
@@ -54,8 +54,8 @@ BASE_PT = {("A4", "portrait"): 14, ("A4", "landscape"): 15, ("A3", "portrait"): 
 
 
 #: Celery task names (``reports/tasks.py``), queued by name: services never import tasks.
-DOCUMENT_RENDER = "reports.document_render"
-BATCH_COMBINE = "reports.batch_combine"
+DOCUMENT_RENDER = Document.task_name
+BATCH_COMBINE = Batch.task_name
 
 
 def qr_data_uri(url: str) -> str:
@@ -156,12 +156,13 @@ def _clean_layout(paper: str, orientation: str, order: str) -> dict:
 
 
 def _queue(document: Document) -> None:
-    pk = document.pk
-    transaction.on_commit(lambda: enqueue(DOCUMENT_RENDER, pk))
+    """The document row commits with the request (the outbox); it is sent to the broker after."""
+    job_send_on_commit(Document, document.pk)
 
 
 def _get_or_create(*, natural_key: str, defaults: dict, requested_by) -> tuple[Document, bool]:
-    """Find the document by its natural key, or create it; a failed one is queued again."""
+    """Find the document by its natural key, or create it; a failed one is queued again, and one
+    still waiting for the broker (it was down) is sent again now."""
     try:
         with transaction.atomic():
             document, created = Document.objects.get_or_create(
@@ -172,8 +173,12 @@ def _get_or_create(*, natural_key: str, defaults: dict, requested_by) -> tuple[D
     if created:
         _queue(document)
     elif document.status == JobStatus.FAILED:
-        Document.objects.filter(pk=document.pk, status=JobStatus.FAILED).update(status=JobStatus.QUEUED, error="")
+        Document.objects.filter(pk=document.pk, status=JobStatus.FAILED).update(
+            status=JobStatus.QUEUED, error="", queued_at=clock.now(), sent_at=None, deadline=None
+        )
         document.status = JobStatus.QUEUED
+        _queue(document)
+    elif document.status == JobStatus.QUEUED and document.sent_at is None:
         _queue(document)
     return document, created
 
@@ -330,11 +335,10 @@ def document_render(*, document_id: int) -> Document:
         document = Document.objects.select_for_update().get(pk=document_id)
         if document.status == JobStatus.DONE:
             return document
-        document.status = JobStatus.RUNNING
-        document.started_at = clock.now()
+        for field, value in job_started().items():
+            setattr(document, field, value)
         document.attempts += 1
-        document.error = ""
-        document.save(update_fields=["status", "started_at", "attempts", "error"])
+        document.save(update_fields=["status", "started_at", "deadline", "attempts", "error"])
     started = time.monotonic()
     try:
         with transaction.atomic():
@@ -454,11 +458,12 @@ def batch_progress(*, batch_id: int) -> Batch:
         batch.done = counts.get(JobStatus.DONE, 0)
         batch.failed = counts.get(JobStatus.FAILED, 0)
         complete = batch.done + batch.failed >= batch.total
+        if complete:  # gathering: the combine job, through the outbox like any other
+            batch.status = JobStatus.QUEUED
+            batch.queued_at, batch.sent_at, batch.deadline = clock.now(), None, None
+        batch.save(update_fields=["done", "failed", "status", "queued_at", "sent_at", "deadline"])
         if complete:
-            batch.status = JobStatus.QUEUED  # gathering
-        batch.save(update_fields=["done", "failed", "status"])
-        if complete:
-            transaction.on_commit(lambda: enqueue(BATCH_COMBINE, batch_id))
+            job_send_on_commit(Batch, batch_id)
     return batch
 
 
@@ -467,6 +472,9 @@ def batch_combine(*, batch_id: int) -> Batch:
     from pypdf import PdfWriter
 
     started = time.monotonic()
+    # A lease, as for any running job: the row lock below keeps the sweeper off a live combine,
+    # and a killed one is sent again once the lease is over.
+    Batch.objects.filter(pk=batch_id, status=JobStatus.QUEUED).update(deadline=job_started()["deadline"])
     with transaction.atomic():
         batch = Batch.objects.select_for_update().select_related("organisation").get(pk=batch_id)
         if batch.status == JobStatus.DONE:
@@ -503,6 +511,17 @@ def batch_combine(*, batch_id: int) -> Batch:
 
 
 # --- schedules ---------------------------------------------------------------------------------
+
+
+def jobs_resend() -> int:
+    """The outbox's sweeper (every minute): send again every job the broker or a worker lost
+    (``core.jobs.jobs_sweep``), then recount the batches still gathering their documents, so a
+    batch whose last document was produced by a re-sent job completes too."""
+    sent = jobs_sweep()
+    for batch_id in Batch.objects.filter(status=JobStatus.RUNNING).values_list("pk", flat=True):
+        batch_progress(batch_id=batch_id)
+    return sent
+
 
 REMINDER_DAYS = 7
 

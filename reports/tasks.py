@@ -1,7 +1,9 @@
-"""Celery tasks: thin, take ids, call reports.services. Queued after commit by the services.
+"""Celery tasks: thin, take ids, call reports.services. Sent after commit through the outbox
+(``core.jobs``); ``jobs_resend`` (every minute) sends again what the broker or a worker lost.
 
-``acks_late`` (with the visibility timeout in settings longer than the longest job) means a job
-whose worker dies is handed to another worker; the services make a second run a no-op.
+``acks_late`` (with the visibility timeout in settings longer than the longest job) means Redis
+hands a dead worker's job out again — after hours; the sweeper sends it again within a couple of
+minutes, and the services make a second run a no-op.
 """
 
 from celery import shared_task
@@ -52,3 +54,8 @@ def posting_windows_close_task() -> int:
 @shared_task(name="reports.base_points_new_year", acks_late=True)
 def base_points_new_year_task() -> int:
     return services.base_points_new_year()
+
+
+@shared_task(name="reports.jobs_resend", ignore_result=True)
+def jobs_resend_task() -> int:
+    return services.jobs_resend()

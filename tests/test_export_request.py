@@ -1,11 +1,14 @@
 """``ledger.spreadsheets.exports.export_request``: validates, records the job, and queues it only after commit."""
 
+import datetime
+
 import pytest
+import time_machine
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import Http404
 
-from core.jobs import Job, JobStatus
+from core.jobs import Job, JobStatus, jobs_sweep
 from ledger.models import ExportJob
 from ledger.spreadsheets import exports, tasks
 from reports.models import Batch, Document
@@ -58,7 +61,11 @@ def test_invalid_request_creates_nothing(world, queued, django_capture_on_commit
     assert callbacks == [] and queued == [] and not ExportJob.objects.exists()
 
 
-def test_broker_failure_is_shown_on_the_job(world, monkeypatch, django_capture_on_commit_callbacks):
+def test_broker_failure_is_shown_on_the_job_which_waits_for_the_sweeper(
+    world, monkeypatch, django_capture_on_commit_callbacks, queued
+):
+    """Issue 14: a broker outage delays the job, it does not fail it (it used to be failed)."""
+
     def down(job_id):
         raise ConnectionError("broker unreachable")
 
@@ -66,7 +73,15 @@ def test_broker_failure_is_shown_on_the_job(world, monkeypatch, django_capture_o
     with django_capture_on_commit_callbacks(execute=True):
         job = exports.export_request(actor=world.secretary, kind="branch_quarter", params=_params(world))
     job.refresh_from_db()
-    assert job.status == JobStatus.FAILED and "broker unreachable" in job.error
+    assert "broker unreachable" in job.error
+    assert (job.status, job.sent_at, job.sends) == (JobStatus.QUEUED, None, 0)
+
+    monkeypatch.setattr(tasks.export_job_run, "delay", lambda job_id: queued.append(job_id))  # the broker is back
+    frozen_later = job.queued_at + datetime.timedelta(minutes=1)
+    with time_machine.travel(frozen_later, tick=False):
+        assert jobs_sweep() == 1
+    job.refresh_from_db()
+    assert queued == [job.pk] and job.sends == 1 and job.sent_at is not None
 
 
 def test_every_long_job_shares_one_status_enum():

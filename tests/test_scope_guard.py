@@ -46,10 +46,6 @@ ALLOWED = {
         "ledger/spreadsheets/exports.py",
         "export_request",
     ): "creates the actor's own export job row, after export_build checked scope",
-    (
-        "ledger/spreadsheets/exports.py",
-        "_queue",
-    ): "marks a job failed by id when the broker refused it (bookkeeping, no user)",
     ("ledger/web/forms.py", "branch_members"): "the choices of a form whose branch the view found through "
     "branch_scope(user, write=True) (404 otherwise)",
     ("ledger/web/idempotency.py", "idempotent_create"): "stores the user's own idempotency key (owner = request.user)",

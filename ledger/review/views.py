@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from branches.models import Organisation
-from core.ratelimit import rate_limit_hit
+from core.ratelimit import RateLimitUnavailable, rate_limit_hit
 from ledger.book import rules
 from ledger.book.models import Period
 from ledger.review import services as review_services
@@ -64,15 +64,25 @@ def _limit(name: str, default: int) -> int:
     return int(getattr(settings, name, default))
 
 
+def _over_limit(request, *, scope: str, setting: str, default: int) -> str | None:
+    """The message refusing this request when it is over the public form's hourly limit, or when
+    the limit cannot be counted (the cache is down: the public forms fail closed)."""
+    try:
+        if rate_limit_hit(scope=scope, request=request, limit=_limit(setting, default), window_seconds=3600):
+            return str(_("提交太频繁，请一小时后再试。") if scope == "feedback" else _("查询太频繁，请一小时后再试。"))
+    except RateLimitUnavailable:
+        return str(_("系统繁忙，暂时无法受理，本次没有保存。请几分钟后再试。"))
+    return None
+
+
 @require_http_methods(["GET", "POST"])
 def feedback_create(request, code: str):
     branch = get_object_or_404(Organisation, code=code, level=Organisation.Level.BRANCH)
     form = FeedbackForm(request.POST or None, branch=branch)
     if request.method == "POST":
-        if rate_limit_hit(
-            scope="feedback", request=request, limit=_limit("FEEDBACK_PER_HOUR", FEEDBACK_PER_HOUR), window_seconds=3600
-        ):
-            form.add_error(None, _("提交太频繁，请一小时后再试。"))
+        refused = _over_limit(request, scope="feedback", setting="FEEDBACK_PER_HOUR", default=FEEDBACK_PER_HOUR)
+        if refused:
+            form.add_error(None, refused)
             return render(request, "ledger/feedback_form.html", {"branch": branch, "form": form}, status=429)
         if form.is_valid():
             data = form.cleaned_data
@@ -105,10 +115,9 @@ def feedback_lookup(request):
     context = {"code": code, "feedback": None, "error": ""}
     status = 200
     if code:
-        if rate_limit_hit(
-            scope="lookup", request=request, limit=_limit("LOOKUPS_PER_HOUR", LOOKUPS_PER_HOUR), window_seconds=3600
-        ):
-            context["error"] = _("查询太频繁，请一小时后再试。")
+        refused = _over_limit(request, scope="lookup", setting="LOOKUPS_PER_HOUR", default=LOOKUPS_PER_HOUR)
+        if refused:
+            context["error"] = refused
             status = 429
         else:
             context["feedback"] = review_services.feedback_find(code)

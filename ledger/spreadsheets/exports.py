@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from branches.models import Organisation
 from branches.scope import branch_scope
 from branches.selectors import descendants
-from core.jobs import JobStatus, enqueue
+from core.jobs import job_send_on_commit
 from core.spreadsheets import safe_cell
 from ledger.book.models import Period, PointEvent
 from ledger.book.selectors import branch_totals, member_totals
@@ -258,28 +258,18 @@ logger = logging.getLogger(__name__)
 
 
 #: The Celery task (``ledger/spreadsheets/tasks.py``) that builds a large export, queued by name.
-EXPORT_RUN = "ledger.tasks.export_job_run"  # the name it has always had, so queued jobs survive
-
-
-def _queue(job_id: int) -> None:
-    try:
-        enqueue(EXPORT_RUN, job_id)
-    except Exception as exc:  # the broker is down, or the eager run failed: the user sees it on the job
-        logger.exception("export job %s could not run", job_id)
-        ExportJob.objects.filter(pk=job_id, status=JobStatus.QUEUED).update(
-            status=JobStatus.FAILED, error=f"{exc.__class__.__name__}: {exc}"[:2000]
-        )
+EXPORT_RUN = ExportJob.task_name
 
 
 @transaction.atomic
 def export_request(*, actor, kind: str, params: dict, export: Export | None = None) -> ExportJob:
-    """Record an export to be built by the worker and queue it once the record is committed.
+    """Record an export to be built by the worker and send it once the record is committed (the
+    outbox: when the broker is down the job waits, queued, and the sweeper sends it later).
 
     Validates the request first (scope, parameters: ``ValidationError`` / 404 as the inline
     download does); ``export`` may be passed when the caller has built it already."""
     if export is None:
         export = export_build(actor, kind, params)
     job = ExportJob.objects.create(kind=kind, params=params, requested_by=actor, rows_total=export.rows_total)
-    job_id = job.pk
-    transaction.on_commit(lambda: _queue(job_id))
+    job_send_on_commit(ExportJob, job.pk)
     return job

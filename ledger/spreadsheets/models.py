@@ -68,6 +68,8 @@ def export_path(instance: "ExportJob", filename: str) -> str:
 class ExportJob(Job):
     """A spreadsheet export too large to build during the request: built by a Celery job."""
 
+    task_name = "ledger.tasks.export_job_run"  # the name it has always had, so queued jobs survive
+
     kind = models.CharField(_("类型"), max_length=20)
     params = models.JSONField(_("参数"), default=dict)
     # The export is the user's own: it goes with them.

@@ -9,6 +9,7 @@ from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from core.ratelimit import cache_call
 from ledger.book.models import Kind, PointEvent, ScoringRule
 from ledger.book.selectors import rules_for_branch
 from ledger.meetings.models import Attendance, Meeting
@@ -29,7 +30,9 @@ def form_token_issue(user) -> str:
 def form_token_claim(user, token: str) -> str | None:
     """Claim the token for this submission; returns an error message if it can't be used.
 
-    The claim is an atomic ``cache.add``: of two identical submissions racing, one wins.
+    The claim is an atomic ``cache.add``: of two identical submissions racing, one wins. When the
+    cache is down the guard is skipped (logged) and the submission is saved: the form is a signed-in
+    user's, and losing their entry is worse than the rare double click it would have caught.
     """
     try:
         data = signing.loads(token or "", salt=TOKEN_SALT, max_age=TOKEN_MAX_AGE)
@@ -37,7 +40,7 @@ def form_token_claim(user, token: str) -> str | None:
         return str(_("这张表单已过期，本次没有保存。请核对下面的内容后再提交一次。"))
     if data.get("u") != user.pk:
         return str(_("这张表单已过期，本次没有保存。请核对下面的内容后再提交一次。"))
-    if not cache.add(f"form-token:{data['n']}", 1, TOKEN_MAX_AGE + 60):
+    if not cache_call(lambda: cache.add(f"form-token:{data['n']}", 1, TOKEN_MAX_AGE + 60), fallback=True):
         return str(_("这张表单已经提交过了，本次没有重复保存。"))
     return None
 
@@ -48,7 +51,7 @@ def form_token_release(token: str) -> None:
         data = signing.loads(token or "", salt=TOKEN_SALT, max_age=TOKEN_MAX_AGE)
     except signing.BadSignature:
         return
-    cache.delete(f"form-token:{data['n']}")
+    cache_call(lambda: cache.delete(f"form-token:{data['n']}"), fallback=None)
 
 
 def errors_to_form(form: forms.Form, exc: ValidationError) -> None:
