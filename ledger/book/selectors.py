@@ -185,19 +185,37 @@ def branch_totals(branches: QuerySet[Organisation], *, year: int, quarter: int |
     return branches.annotate(base=part("base"), bonus=part("bonus"), deduction=part("deduction"), total=part("total"))
 
 
-def stored_totals_mismatches() -> list[tuple[int, int, Decimal, Decimal]]:
-    """(member_id, period_id, stored, from events) for every cached total that disagrees."""
+def stored_totals_mismatches(*, batch: int = 200) -> list[tuple[int, int, Decimal, Decimal]]:
+    """(member_id, period_id, stored, from events) for every cached total that disagrees.
+
+    Streams: quarters are compared ``batch`` at a time (two indexed queries per batch), so memory
+    stays bounded by the batch, not by the ledger (10 million entries: see README "County scale")."""
+    problems = []
+    period_ids = Period.objects.order_by("pk").values_list("pk", flat=True)
+    chunk: list[int] = []
+    for period_id in period_ids.iterator(chunk_size=batch):
+        chunk.append(period_id)
+        if len(chunk) >= batch:
+            problems += _totals_mismatches_in(chunk)
+            chunk = []
+    if chunk:
+        problems += _totals_mismatches_in(chunk)
+    return problems
+
+
+def _totals_mismatches_in(period_ids: list[int]) -> list[tuple[int, int, Decimal, Decimal]]:
     sums: dict[tuple[int, int], dict[str, Decimal]] = {}
     for member_id, period_id, kind, points in (
-        PointEvent.objects.filter(status=PointEvent.Status.APPROVED)
+        PointEvent.objects.filter(status=PointEvent.Status.APPROVED, period_id__in=period_ids)
         .values_list("member_id", "period_id", "kind")
         .annotate(s=Sum("points"))
         .values_list("member_id", "period_id", "kind", "s")
+        .order_by()
     ):
         sums.setdefault((member_id, period_id), {})[kind] = points
     problems = []
     seen = set()
-    for row in MemberQuarterTotal.objects.all():
+    for row in MemberQuarterTotal.objects.filter(period_id__in=period_ids).order_by("pk").iterator(chunk_size=5000):
         key = (row.member_id, row.period_id)
         seen.add(key)
         expected = sums.get(key, {})
