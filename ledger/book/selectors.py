@@ -105,29 +105,28 @@ def current_period(branch: Organisation) -> Period | None:
 TOTAL_FIELD = DecimalField(max_digits=10, decimal_places=1)
 
 
-def _sum(filter_q: Q) -> Coalesce:
-    return Coalesce(
-        Sum("events__points", filter=filter_q),
-        Value(ZERO),
-        output_field=DecimalField(max_digits=10, decimal_places=1),
-    )
+def _stored(stored: QuerySet[MemberQuarterTotal], group: str, column: str) -> Coalesce:
+    """One stored-totals column summed over ``stored`` (correlated by the caller), 0 when none."""
+    summed = stored.values(group).annotate(s=Sum(column)).values("s")
+    return Coalesce(Subquery(summed, output_field=TOTAL_FIELD), Value(ZERO), output_field=TOTAL_FIELD)
 
 
 def member_totals(members: QuerySet[Member], *, year: int, quarter: int | None = None) -> QuerySet[Member]:
     """Annotate members with approved points by kind for a quarter (or the year) and year-to-date.
 
     Adds ``base``, ``bonus``, ``deduction``, ``total`` (the quarter, or the whole year when no
-    quarter is given) and ``ytd_total`` (the year up to and including the quarter). One query.
-    """
-    approved = Q(events__status=PointEvent.Status.APPROVED, events__period__year=year)
-    scope = approved & Q(events__period__quarter=quarter) if quarter else approved
-    ytd = approved & Q(events__period__quarter__lte=quarter) if quarter else approved
+    quarter is given) and ``ytd_total`` (the year up to and including the quarter). One query,
+    read from the stored member-quarter totals (``MemberQuarterTotal``, one row per member and
+    quarter, kept equal to the approved events), so its cost does not grow with the entries."""
+    year_rows = MemberQuarterTotal.objects.filter(member=OuterRef("pk"), period__year=year)
+    scope = year_rows.filter(period__quarter=quarter) if quarter else year_rows
+    ytd = year_rows.filter(period__quarter__lte=quarter) if quarter else year_rows
     return members.annotate(
-        base=_sum(scope & Q(events__kind=Kind.BASE)),
-        bonus=_sum(scope & Q(events__kind=Kind.BONUS)),
-        deduction=_sum(scope & Q(events__kind=Kind.DEDUCTION)),
-        total=_sum(scope),
-        ytd_total=_sum(ytd),
+        base=_stored(scope, "member", "base"),
+        bonus=_stored(scope, "member", "bonus"),
+        deduction=_stored(scope, "member", "deduction"),
+        total=_stored(scope, "member", "total"),
+        ytd_total=_stored(ytd, "member", "total"),
     )
 
 
@@ -155,13 +154,14 @@ def kind_totals(events: QuerySet[PointEvent] | Iterable[PointEvent]) -> dict[str
 
 
 def period_totals(periods: QuerySet[Period]) -> QuerySet[Period]:
-    """Annotate quarters with approved points by kind: ``base``, ``bonus``, ``deduction``, ``total``."""
-    approved = Q(events__status=PointEvent.Status.APPROVED)
+    """Annotate quarters with approved points by kind: ``base``, ``bonus``, ``deduction``, ``total``,
+    read from the stored member-quarter totals (a quarter's rows, not its entries)."""
+    stored = MemberQuarterTotal.objects.filter(period=OuterRef("pk"))
     return periods.annotate(
-        base=_sum(approved & Q(events__kind=Kind.BASE)),
-        bonus=_sum(approved & Q(events__kind=Kind.BONUS)),
-        deduction=_sum(approved & Q(events__kind=Kind.DEDUCTION)),
-        total=_sum(approved),
+        base=_stored(stored, "period", "base"),
+        bonus=_stored(stored, "period", "bonus"),
+        deduction=_stored(stored, "period", "deduction"),
+        total=_stored(stored, "period", "total"),
     )
 
 
