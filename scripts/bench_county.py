@@ -14,6 +14,7 @@ import base64
 import datetime
 import itertools
 import os
+import random
 import statistics
 import sys
 import time
@@ -126,7 +127,7 @@ def main() -> None:
     member = Member.objects.filter(branch=branch).exclude(user=None).first()
     rule = rules_for_branch(branch, kind="bonus").first()
 
-    days_back = itertools.count()
+    days_back = itertools.count(random.randrange(1, 40))
 
     def claim():  # a different day each time: a second claim of one deed on one day is refused
         on = day - datetime.timedelta(days=next(days_back) % 50)
