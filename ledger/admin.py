@@ -5,7 +5,14 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from branches.admin_import import ScopedImportExportMixin
-from branches.admin_scope import ReadOnlyAdmin, ScopedAdmin, can_write_somewhere, has_any_role
+from branches.admin_scope import (
+    EstimatedCountPaginator,
+    ReadOnlyAdmin,
+    ScopedAdmin,
+    ScopedBranchFilter,
+    can_write_somewhere,
+    has_any_role,
+)
 from branches.scope import officer_organisations
 from ledger.audit.models import AuditEntry
 from ledger.book import services
@@ -156,7 +163,7 @@ class PointEventAdmin(ScopedAdmin):
         "period",
     )
     list_filter = (
-        ("branch", admin.RelatedOnlyFieldListFilter),
+        ("branch", ScopedBranchFilter),
         "period__year",
         "period__quarter",
         "kind",
@@ -165,7 +172,10 @@ class PointEventAdmin(ScopedAdmin):
     )
     search_fields = ("member__name", "member__name_initials", "member__name_pinyin", "account")
     list_select_related = ("member", "rule", "entered_by", "period", "period__branch")
-    date_hierarchy = "occurred_on"
+    # County scale (README): no date hierarchy (a DISTINCT over every entry's date; the year and
+    # quarter filters serve), no full-table count, estimated page count on the big table.
+    show_full_result_count = False
+    paginator = EstimatedCountPaginator
     inlines = [EvidenceInline]
     actions = ["approve"]
     list_per_page = 50
@@ -210,9 +220,11 @@ class PointEventAdmin(ScopedAdmin):
 @admin.register(MemberQuarterTotal)
 class MemberQuarterTotalAdmin(ReadOnlyAdmin):
     list_display = ("member", "period", "base", "bonus", "deduction", "total")
-    list_filter = ("period__year", "period__quarter", ("period__branch", admin.RelatedOnlyFieldListFilter))
+    list_filter = ("period__year", "period__quarter", ("period__branch", ScopedBranchFilter))
     search_fields = ("member__name", "member__name_initials", "member__name_pinyin")
     list_select_related = ("member", "period", "period__branch")
+    show_full_result_count = False
+    paginator = EstimatedCountPaginator
 
 
 @admin.register(Evidence)

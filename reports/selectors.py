@@ -20,7 +20,7 @@ from branches.selectors import descendants
 from core import clock
 from core.points import ZERO, points_format
 from core.quarters import quarter_label
-from ledger.book.selectors import branch_totals, member_totals, period_content_hash, period_find_by_code
+from ledger.book.selectors import branch_counts, branch_totals, member_totals, period_content_hash, period_find_by_code
 from ledger.models import Kind, Period, PointEvent
 from members.models import Member
 from reports.models import Notification, Order
@@ -319,16 +319,10 @@ def annual_context(branch: Organisation, *, year: int, order: str = Order.STROKE
 def rollup_context(organisation: Organisation, *, year: int, quarter: int | None = None) -> dict:
     """Every branch below the organisation: member and entry counts and its points by kind."""
     branches = descendants(organisation, level=Organisation.Level.BRANCH).select_related("parent")
-    event_filter = Q(events__period__year=year, events__status=PointEvent.Status.APPROVED)
-    if quarter:
-        event_filter &= Q(events__period__quarter=quarter)
     totals = {b.pk: b for b in branch_totals(branches, year=year, quarter=quarter)}
-    members = dict(
-        branches.annotate(
-            n=Count("members", filter=Q(members__status=Member.Status.ACTIVE), distinct=True)
-        ).values_list("pk", "n")
-    )
-    events = dict(branches.annotate(n=Count("events", filter=event_filter)).values_list("pk", "n"))
+    counts = branch_counts(branches, year=year, quarter=quarter)
+    members = {pk: row["members"] for pk, row in counts.items()}
+    events = {pk: row[PointEvent.Status.APPROVED] for pk, row in counts.items()}
     states = {}
     if quarter:
         states = dict(

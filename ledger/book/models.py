@@ -257,7 +257,9 @@ class PointEvent(models.Model):
         indexes = [
             models.Index(fields=["period", "status"]),
             models.Index(fields=["member", "period"]),
-            models.Index(fields=["branch", "occurred_on"]),
+            # the lists' default order (newest first), whole county and one branch (0008)
+            models.Index(fields=["-occurred_on", "-id"], name="event_newest_idx"),
+            models.Index(fields=["branch", "-occurred_on", "-id"], name="event_branch_newest_idx"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -345,6 +347,12 @@ class MemberQuarterTotal(models.Model):
     class Meta:
         verbose_name = _("季度积分合计")
         verbose_name_plural = _("季度积分合计")
+        # a quarter's (or a branch's) sums read from the index alone (period_totals, branch_totals)
+        indexes = [
+            models.Index(
+                fields=["period"], include=["base", "bonus", "deduction", "total"], name="total_period_cover_idx"
+            )
+        ]
         constraints = [
             models.UniqueConstraint(fields=["member", "period"], name="total_unique"),
             models.CheckConstraint(

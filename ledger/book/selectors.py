@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import DecimalField, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models import Count, DecimalField, OuterRef, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
 from branches.models import Organisation
@@ -105,29 +105,28 @@ def current_period(branch: Organisation) -> Period | None:
 TOTAL_FIELD = DecimalField(max_digits=10, decimal_places=1)
 
 
-def _sum(filter_q: Q) -> Coalesce:
-    return Coalesce(
-        Sum("events__points", filter=filter_q),
-        Value(ZERO),
-        output_field=DecimalField(max_digits=10, decimal_places=1),
-    )
+def _stored(stored: QuerySet[MemberQuarterTotal], group: str, column: str) -> Coalesce:
+    """One stored-totals column summed over ``stored`` (correlated by the caller), 0 when none."""
+    summed = stored.values(group).annotate(s=Sum(column)).values("s")
+    return Coalesce(Subquery(summed, output_field=TOTAL_FIELD), Value(ZERO), output_field=TOTAL_FIELD)
 
 
 def member_totals(members: QuerySet[Member], *, year: int, quarter: int | None = None) -> QuerySet[Member]:
     """Annotate members with approved points by kind for a quarter (or the year) and year-to-date.
 
     Adds ``base``, ``bonus``, ``deduction``, ``total`` (the quarter, or the whole year when no
-    quarter is given) and ``ytd_total`` (the year up to and including the quarter). One query.
-    """
-    approved = Q(events__status=PointEvent.Status.APPROVED, events__period__year=year)
-    scope = approved & Q(events__period__quarter=quarter) if quarter else approved
-    ytd = approved & Q(events__period__quarter__lte=quarter) if quarter else approved
+    quarter is given) and ``ytd_total`` (the year up to and including the quarter). One query,
+    read from the stored member-quarter totals (``MemberQuarterTotal``, one row per member and
+    quarter, kept equal to the approved events), so its cost does not grow with the entries."""
+    year_rows = MemberQuarterTotal.objects.filter(member=OuterRef("pk"), period__year=year)
+    scope = year_rows.filter(period__quarter=quarter) if quarter else year_rows
+    ytd = year_rows.filter(period__quarter__lte=quarter) if quarter else year_rows
     return members.annotate(
-        base=_sum(scope & Q(events__kind=Kind.BASE)),
-        bonus=_sum(scope & Q(events__kind=Kind.BONUS)),
-        deduction=_sum(scope & Q(events__kind=Kind.DEDUCTION)),
-        total=_sum(scope),
-        ytd_total=_sum(ytd),
+        base=_stored(scope, "member", "base"),
+        bonus=_stored(scope, "member", "bonus"),
+        deduction=_stored(scope, "member", "deduction"),
+        total=_stored(scope, "member", "total"),
+        ytd_total=_stored(ytd, "member", "total"),
     )
 
 
@@ -155,13 +154,14 @@ def kind_totals(events: QuerySet[PointEvent] | Iterable[PointEvent]) -> dict[str
 
 
 def period_totals(periods: QuerySet[Period]) -> QuerySet[Period]:
-    """Annotate quarters with approved points by kind: ``base``, ``bonus``, ``deduction``, ``total``."""
-    approved = Q(events__status=PointEvent.Status.APPROVED)
+    """Annotate quarters with approved points by kind: ``base``, ``bonus``, ``deduction``, ``total``,
+    read from the stored member-quarter totals (a quarter's rows, not its entries)."""
+    stored = MemberQuarterTotal.objects.filter(period=OuterRef("pk"))
     return periods.annotate(
-        base=_sum(approved & Q(events__kind=Kind.BASE)),
-        bonus=_sum(approved & Q(events__kind=Kind.BONUS)),
-        deduction=_sum(approved & Q(events__kind=Kind.DEDUCTION)),
-        total=_sum(approved),
+        base=_stored(stored, "period", "base"),
+        bonus=_stored(stored, "period", "bonus"),
+        deduction=_stored(stored, "period", "deduction"),
+        total=_stored(stored, "period", "total"),
     )
 
 
@@ -185,19 +185,68 @@ def branch_totals(branches: QuerySet[Organisation], *, year: int, quarter: int |
     return branches.annotate(base=part("base"), bonus=part("bonus"), deduction=part("deduction"), total=part("total"))
 
 
-def stored_totals_mismatches() -> list[tuple[int, int, Decimal, Decimal]]:
-    """(member_id, period_id, stored, from events) for every cached total that disagrees."""
+def branch_counts(
+    branches: QuerySet[Organisation], *, year: int, quarter: int | None = None
+) -> dict[int, dict[str, int]]:
+    """Per branch: active members and the entries of a quarter (or year) by status.
+
+    ``{branch_id: {"members": n, "pending": n, "approved": n, "rejected": n}}`` in three indexed
+    queries: the quarters' ids, then the entries counted by ``(period_id, status)`` — an index-only
+    scan of the quarters shown, never a join of members to every entry of a branch's history."""
+    periods = Period.objects.filter(branch__in=branches, year=year)
+    if quarter:
+        periods = periods.filter(quarter=quarter)
+    branch_of = dict(periods.values_list("pk", "branch_id"))
+    counts: dict[int, dict[str, int]] = defaultdict(lambda: dict.fromkeys(("members", *PointEvent.Status.values), 0))
+    for branch_id, n in (
+        Member.objects.filter(branch__in=branches, status=Member.Status.ACTIVE)
+        .values_list("branch_id")
+        .annotate(n=Count("pk"))
+        .order_by()
+    ):
+        counts[branch_id]["members"] = n
+    if branch_of:
+        for period_id, status, n in (
+            PointEvent.objects.filter(period_id__in=list(branch_of))
+            .values_list("period_id", "status")
+            .annotate(n=Count("pk"))
+            .order_by()
+        ):
+            counts[branch_of[period_id]][status] += n
+    return counts
+
+
+def stored_totals_mismatches(*, batch: int = 200) -> list[tuple[int, int, Decimal, Decimal]]:
+    """(member_id, period_id, stored, from events) for every cached total that disagrees.
+
+    Streams: quarters are compared ``batch`` at a time (two indexed queries per batch), so memory
+    stays bounded by the batch, not by the ledger (10 million entries: see README "County scale")."""
+    problems = []
+    period_ids = Period.objects.order_by("pk").values_list("pk", flat=True)
+    chunk: list[int] = []
+    for period_id in period_ids.iterator(chunk_size=batch):
+        chunk.append(period_id)
+        if len(chunk) >= batch:
+            problems += _totals_mismatches_in(chunk)
+            chunk = []
+    if chunk:
+        problems += _totals_mismatches_in(chunk)
+    return problems
+
+
+def _totals_mismatches_in(period_ids: list[int]) -> list[tuple[int, int, Decimal, Decimal]]:
     sums: dict[tuple[int, int], dict[str, Decimal]] = {}
     for member_id, period_id, kind, points in (
-        PointEvent.objects.filter(status=PointEvent.Status.APPROVED)
+        PointEvent.objects.filter(status=PointEvent.Status.APPROVED, period_id__in=period_ids)
         .values_list("member_id", "period_id", "kind")
         .annotate(s=Sum("points"))
         .values_list("member_id", "period_id", "kind", "s")
+        .order_by()
     ):
         sums.setdefault((member_id, period_id), {})[kind] = points
     problems = []
     seen = set()
-    for row in MemberQuarterTotal.objects.all():
+    for row in MemberQuarterTotal.objects.filter(period_id__in=period_ids).order_by("pk").iterator(chunk_size=5000):
         key = (row.member_id, row.period_id)
         seen.add(key)
         expected = sums.get(key, {})

@@ -13,6 +13,7 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.response import Response
 
 from core.api import StrictSerializerMixin
+from core.api_pagination import PageOrKeysetPagination
 from ledger.book import rules, services
 from ledger.book.models import Period, PointEvent, ScoringRule
 from ledger.book.selectors import period_totals
@@ -194,6 +195,7 @@ class EventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Crea
 
     queryset = PointEvent.objects.none()
     filterset_class = EventFilter
+    pagination_class = PageOrKeysetPagination
 
     def get_serializer_class(self):
         return ClaimSerializer if self.action == "create" else EventSerializer

@@ -113,9 +113,8 @@ def branch_home(request: HttpRequest, branch_id: int) -> HttpResponse:
     """书记首页: the quarter and its state, entry counts, members with no entry, the member list."""
     branch = _branch(request, branch_id)
     ctx = _quarter_context(branch)
-    this_quarter = PointEvent.objects.visible_to(request.user).filter(
-        branch=branch, period__year=ctx["year"], period__quarter=ctx["quarter"]
-    )
+    # the quarter's row, found once: its entries are then one (period_id, status) index range
+    this_quarter = PointEvent.objects.visible_to(request.user).filter(branch=branch, period=ctx["period"])
     counts = dict(this_quarter.values_list("status").annotate(n=Count("id")).values_list("status", "n"))
     silent = (
         Member.objects.visible_to(request.user)
@@ -402,17 +401,11 @@ def overview(request: HttpRequest) -> HttpResponse:
     """Township and county officers: every branch below them, read-only."""
     day = clock.today()
     year, quarter = day.year, quarter_of(day)
-    in_quarter = Q(events__period__year=year, events__period__quarter=quarter)
-    branches = (
-        branch_scope(request.user)
-        .annotate(
-            members_n=Count("members", filter=Q(members__status=Member.Status.ACTIVE), distinct=True),
-            pending_n=Count("events", filter=in_quarter & Q(events__status=Status.PENDING), distinct=True),
-            approved_n=Count("events", filter=in_quarter & Q(events__status=Status.APPROVED), distinct=True),
-        )
-        .select_related("parent")
-        .order_by("path")
-    )
+    branches = list(branch_scope(request.user).select_related("parent").order_by("path"))
+    counts = selectors.branch_counts(branch_scope(request.user), year=year, quarter=quarter)
+    for branch in branches:
+        row = counts[branch.pk]
+        branch.members_n, branch.pending_n, branch.approved_n = row["members"], row["pending"], row["approved"]
     return render(
         request,
         "ledger/overview.html",
