@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     dependencies = [
         ("branches", "0001_initial"),
-        ("ledger", "0007_exportjob_common_job_fields"),
+        ("ledger", "0008_job_outbox"),
         ("members", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
