@@ -239,3 +239,12 @@ LOGGING = {
 
 # Human-readable name of the admin site.
 ADMIN_SITE_HEADER = _("党员积分管理")
+
+# === Security and data protection ================================================================
+# (Grouped here on purpose: bounds on input, login lockout, proxies, HTTPS, CSP, backups, retention.)
+
+# The first year the ledger takes entries for: dates before 1 January of it are refused.
+LEDGER_FIRST_YEAR = env_int("LEDGER_FIRST_YEAR", 2020)
+# Evidence photos above this many pixels are refused from the file's header, before decoding
+# (a 13,300 x 13,300 PNG of 500 KB would take 1.5 GB to decode). 40 MP is above any phone camera.
+EVIDENCE_MAX_PIXELS = env_int("EVIDENCE_MAX_PIXELS", 40_000_000)

@@ -145,7 +145,8 @@ class PointsField(serializers.Field):
         refusal = rules.points_refusal(data)
         if refusal is not None:
             raise serializers.ValidationError(refusal.message, code=refusal.code)
-        return rules.points_clean(data)
+        # As typed: the service checks its sign against the rule's kind and takes the magnitude.
+        return data
 
     def to_representation(self, value):
         return str(value)
