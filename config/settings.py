@@ -248,3 +248,14 @@ LEDGER_FIRST_YEAR = env_int("LEDGER_FIRST_YEAR", 2020)
 # Evidence photos above this many pixels are refused from the file's header, before decoding
 # (a 13,300 x 13,300 PNG of 500 KB would take 1.5 GB to decode). 40 MP is above any phone camera.
 EVIDENCE_MAX_PIXELS = env_int("EVIDENCE_MAX_PIXELS", 40_000_000)
+
+# The API: JSON bodies limited in size and depth (a 400, never a 500); list filters take whole
+# numbers and plain ids (an unknown id and another branch's id both answer an empty list).
+API_MAX_JSON_BYTES = env_int("API_MAX_JSON_BYTES", 1024 * 1024)
+API_MAX_JSON_DEPTH = env_int("API_MAX_JSON_DEPTH", 32)
+REST_FRAMEWORK["DEFAULT_PARSER_CLASSES"] = [
+    "core.api_parsers.LimitedJSONParser",
+    "rest_framework.parsers.FormParser",
+    "rest_framework.parsers.MultiPartParser",
+]
+REST_FRAMEWORK["DEFAULT_FILTER_BACKENDS"] = ["core.api_filters.LedgerFilterBackend"]

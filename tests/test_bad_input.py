@@ -207,3 +207,71 @@ def test_an_ordinary_photo_is_accepted():
     Image.new("RGB", (4000, 3000), "white").save(out, format="JPEG")
     content = evidence_prepare(SimpleUploadedFile("p.jpg", out.getvalue(), content_type="image/jpeg"))
     assert content.name == "p.jpg"
+
+
+# --- the API -------------------------------------------------------------------------------------
+
+
+def test_json_nested_deeply_is_a_400_not_a_500(world, frozen_today):
+    api = client_for(world.secretary)
+    for body in ("[" * 100_000 + "]" * 100_000, '{"a":' * 50 + "1" + "}" * 50):
+        response = api.post("/api/v1/events/", body, content_type="application/json")
+        assert response.status_code == 400, response.content
+        assert response.json()["error"]["code"] == "invalid"
+    assert not PointEvent.objects.exists()
+
+
+def test_json_body_above_the_size_limit_is_a_400(world, frozen_today, settings):
+    settings.API_MAX_JSON_BYTES = 1000
+    body = '{"account": "' + "好" * 1000 + '"}'
+    response = client_for(world.secretary).post("/api/v1/events/", body, content_type="application/json")
+    assert response.status_code == 400
+    assert "太大" in response.json()["error"]["message"]
+
+
+def test_api_404_answers_json(world):
+    response = client_for(world.secretary).get("/api/v1/no-such-thing/")
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("application/json")
+    assert response.json()["error"]["code"] == "not_found"
+    assert client_for(world.secretary).get("/no-such-page/")["Content-Type"].startswith("text/html")
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/v1/events/?member={other}",
+        "/api/v1/members/?branch={other_branch}",
+        "/api/v1/documents/?member={other}",
+        "/api/v1/periods/?branch={other_branch}",
+    ],
+)
+def test_an_unknown_id_answers_like_another_branchs_id(url, world, frozen_today):
+    api = client_for(world.secretary)
+    other = api.get(url.format(other=world.yang.pk, other_branch=world.branch_b.pk))
+    unknown = api.get(url.format(other=987654, other_branch=987654))
+    assert other.status_code == unknown.status_code == 200
+    assert other.json() == unknown.json() == {"count": 0, "next": None, "previous": None, "results": []}
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "page_size=null",
+        "page_size=0",
+        "page_size=1.5",
+        "year=0.5",
+        "quarter=1.5",
+        "member=1e3",
+        "member=99999999999999999999999",
+    ],
+)
+def test_malformed_list_parameters_are_refused(query, world, frozen_today):
+    response = client_for(world.secretary).get(f"/api/v1/events/?{query}")
+    assert response.status_code == 400, response.content
+    assert response.json()["error"]["fields"]
+
+
+def test_periods_year_must_be_whole(world):
+    assert client_for(world.secretary).get("/api/v1/periods/?year=0.5").status_code == 400
+    assert client_for(world.secretary).get("/api/v1/periods/?year=2026").status_code == 200
