@@ -4,6 +4,7 @@ Every variable has a safe default for the embedded set-up (SQLite, Celery tasks 
 and a bad value stops the process at start-up with a message naming the variable.
 """
 
+import datetime
 import os
 from pathlib import Path
 
@@ -259,3 +260,34 @@ REST_FRAMEWORK["DEFAULT_PARSER_CLASSES"] = [
     "rest_framework.parsers.MultiPartParser",
 ]
 REST_FRAMEWORK["DEFAULT_FILTER_BACKENDS"] = ["core.api_filters.LedgerFilterBackend"]
+
+# Client addresses behind reverse proxies: how many proxies in front of gunicorn append to
+# X-Forwarded-For (0: none, the header is ignored). The one setting for the login lockout, the
+# API throttle and the public forms' rate limit (core.client.client_address).
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+if TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured(f"TRUSTED_PROXY_COUNT must be 0 or more, got {TRUSTED_PROXY_COUNT}")
+REST_FRAMEWORK["NUM_PROXIES"] = TRUSTED_PROXY_COUNT
+
+# Login lockout (django-axes) on every sign-in — the web, the admin and the API token: after
+# LOGIN_FAILURE_LIMIT failures for one user name, or from one address, further attempts are
+# refused for LOGIN_LOCKOUT_MINUTES. Unlock early: `manage.py axes_reset_username NAME`.
+INSTALLED_APPS.append("axes")
+AUTHENTICATION_BACKENDS.insert(0, "members.auth.LockoutBackend")
+MIDDLEWARE.append("axes.middleware.AxesMiddleware")
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 30))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_CLIENT_IP_CALLABLE = "core.client.client_address"
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "members/locked_out.html"
+AXES_HTTP_RESPONSE_CODE = 429
+
+# API tokens expire, and a password change revokes them (members.auth).
+API_TOKEN_TTL_DAYS = env_int("API_TOKEN_TTL_DAYS", 30)
+REST_FRAMEWORK["DEFAULT_AUTHENTICATION_CLASSES"] = [
+    "members.auth.ExpiringTokenAuthentication",
+    "rest_framework.authentication.SessionAuthentication",
+]
+AUTH_PASSWORD_VALIDATORS.append({"NAME": "members.auth.RevokeTokensOnPasswordChange"})
+AXES_VERBOSE = False

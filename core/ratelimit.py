@@ -9,11 +9,7 @@ import hashlib
 from django.core.cache import cache
 
 from core import clock
-
-
-def client_address(request) -> str:
-    # REMOTE_ADDR only: X-Forwarded-For is whatever the client says unless a trusted proxy sets it.
-    return request.META.get("REMOTE_ADDR", "") or "unknown"
+from core.client import client_address  # proxy-aware: TRUSTED_PROXY_COUNT
 
 
 def rate_limit_hit(*, scope: str, request, limit: int, window_seconds: int) -> bool:
