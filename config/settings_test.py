@@ -3,6 +3,8 @@
 import os
 
 os.environ.setdefault("SECRET_KEY", "tests-only-not-secret")
+# The test client and the live server speak plain HTTP (tests of HTTPS settings set them).
+os.environ.setdefault("SECURE_HTTPS", "0")
 
 from config.settings import *  # noqa: F403
 

@@ -74,7 +74,7 @@ fi
 
 # Production settings: DEBUG off, everything from the environment, as docker-compose passes it.
 PORT="$("$VENV/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
-export DEBUG=0 SECRET_KEY="smoke-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')" \
+export DEBUG=0 SECURE_HTTPS=0 SECRET_KEY="smoke-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')" \
     ALLOWED_HOSTS=127.0.0.1,localhost DATABASE_URL="$PG/$DB_NAME" REDIS_URL="$REDIS" \
     DATA_DIR="$WORK/data" SITE_URL="http://127.0.0.1:$PORT" PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 \
     DJANGO_SETTINGS_MODULE=config.settings
