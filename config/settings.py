@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -333,4 +334,19 @@ MIDDLEWARE.append("config.middleware.PrivatePagesMiddleware")
 
 # API documentation from the product's own static files (an offline county network has no CDN).
 INSTALLED_APPS.append("drf_spectacular_sidecar")
-SPECTACULAR_SETTINGS.update({"SWAGGER_UI_DIST": "SIDECAR", "SWAGGER_UI_FAVICON_HREF": "SIDECAR", "REDOC_DIST": "SIDECAR"})
+SPECTACULAR_SETTINGS.update(
+    {"SWAGGER_UI_DIST": "SIDECAR", "SWAGGER_UI_FAVICON_HREF": "SIDECAR", "REDOC_DIST": "SIDECAR"}
+)
+
+# Backups (manage.py backup / restore; the compose service "backup" runs it nightly).
+BACKUP_DIR = Path(env_str("BACKUP_DIR", str(DATA_DIR / "backups")))
+BACKUP_RETENTION_DAYS = env_int("BACKUP_RETENTION_DAYS", 14)
+
+# Retention (README "Backup, restore and retention"): import batches' rows (names, phone numbers)
+# are emptied IMPORT_BATCH_RETENTION_DAYS after upload, expired sessions are cleared nightly.
+# Beat stores these in its database schedule at start-up (django-celery-beat).
+IMPORT_BATCH_RETENTION_DAYS = env_int("IMPORT_BATCH_RETENTION_DAYS", 30)
+CELERY_BEAT_SCHEDULE = {
+    "清理过期会话": {"task": "core.sessions_clear", "schedule": crontab(minute="0", hour="3")},
+    "清除过期导入批次中的个人信息": {"task": "ledger.import_batches_purge", "schedule": crontab(minute="30", hour="3")},
+}

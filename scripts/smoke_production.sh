@@ -102,7 +102,7 @@ step seed_demo "$PY" manage.py seed_demo --password "$PASSWORD"
 
 say "=== gunicorn on 127.0.0.1:$PORT, Celery worker and beat"
 "$VENV/bin/gunicorn" config.wsgi:application --bind "127.0.0.1:$PORT" --workers 2 --timeout 60 \
-    --access-logfile - >"$WORK/logs/gunicorn.log" 2>&1 &
+    --access-logfile - --access-logformat '%(t)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms' >"$WORK/logs/gunicorn.log" 2>&1 &
 PIDS+=($!)
 "$VENV/bin/celery" -A config worker -l INFO --concurrency 2 --hostname "smoke-$$@%h" \
     >"$WORK/logs/worker.log" 2>&1 &
