@@ -80,7 +80,7 @@ def test_secretary_member_and_outsider_in_a_phone_browser(live_server, world, fr
     # --- finds a member by pinyin initials, as they type
     page.fill("#id_q", "wxe")
     # (a locator, not wait_for_function: the Content-Security-Policy forbids eval, Playwright's too)
-    expect(page.locator("#member-rows tbody tr")).to_have_count(1)
+    expect(page.locator("#member-rows tbody tr")).to_have_count(1, timeout=30_000)
     assert "王学恩" in page.locator("#member-rows").inner_text()
     shot(page, "03-search-wxe")
 
@@ -88,7 +88,7 @@ def test_secretary_member_and_outsider_in_a_phone_browser(live_server, world, fr
     page.click("#member-rows a:has-text('王学恩')")
     page.click("text=为他/她录入")
     page.select_option("#id_rule", str(world.rules.haircut.pk))
-    expect(page.locator("#id_points")).to_have_value("20.0")
+    expect(page.locator("#id_points")).to_have_value("20.0", timeout=30_000)
     assert "每季度上限 20.0 分" in page.locator("#rule-info").inner_text()
     page.fill("#id_occurred_on", "2026-11-20")
     page.fill("#id_place", "村委会门口")

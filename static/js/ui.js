@@ -1,6 +1,6 @@
 // Small behaviours without inline handlers (the Content-Security-Policy allows no inline script):
 //   <button data-print>                    prints the page
-//   <input type="checkbox" data-check-all="ids">  ticks or clears every checkbox named "ids"
+//   <input type="checkbox" data-toggle-all="ids">  ticks or clears every checkbox named "ids"
 (function () {
   "use strict";
   document.addEventListener("click", function (event) {
@@ -12,8 +12,8 @@
   });
   document.addEventListener("change", function (event) {
     var box = event.target;
-    if (!(box instanceof HTMLInputElement) || !box.hasAttribute("data-check-all")) return;
-    var name = box.getAttribute("data-check-all");
+    if (!(box instanceof HTMLInputElement) || !box.hasAttribute("data-toggle-all")) return;
+    var name = box.getAttribute("data-toggle-all");
     document.querySelectorAll('input[type="checkbox"][name="' + name + '"]').forEach(function (c) {
       c.checked = box.checked;
     });
