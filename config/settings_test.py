@@ -15,3 +15,6 @@ STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.s
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405
 # Jobs run in-process in tests; a test that starts a real worker switches this off itself.
 CELERY_TASK_ALWAYS_EAGER = True
+# Name the test database (default: "test_" + the database's name), e.g. to keep to a prefix.
+if os.environ.get("TEST_DATABASE_NAME"):
+    DATABASES["default"]["TEST"] = {"NAME": os.environ["TEST_DATABASE_NAME"]}  # noqa: F405
