@@ -11,8 +11,9 @@ from django.utils import timezone
 
 from core import clock
 from ledger.review.services import feedback_submit
-from ledger.spreadsheets.imports import import_batches_purge, import_preview
+from ledger.spreadsheets.imports import import_preview
 from ledger.spreadsheets.models import ImportBatch
+from ledger.spreadsheets.retention import import_batches_purge
 from tests.xlsx import xlsx
 
 ROOT = Path(__file__).resolve().parent.parent

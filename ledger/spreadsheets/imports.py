@@ -14,7 +14,6 @@ import hashlib
 from collections import defaultdict
 from decimal import Decimal
 
-from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
@@ -523,13 +522,3 @@ def import_template(kind: str) -> bytes:
 
 
 __all__ = ["ImportFileError", "import_confirm", "import_preview", "import_template"]
-
-
-def import_batches_purge(*, older_than_days: int | None = None) -> int:
-    """Retention: the rows and messages of imports (names, phone numbers, birth dates) are kept
-    ``IMPORT_BATCH_RETENTION_DAYS`` after upload, then emptied; the batch's record (who, when,
-    which file, how many rows) stays. Returns how many batches were emptied."""
-    days = settings.IMPORT_BATCH_RETENTION_DAYS if older_than_days is None else older_than_days
-    cutoff = clock.now() - datetime.timedelta(days=days)
-    stale = ImportBatch.objects.filter(created_at__lt=cutoff).exclude(rows=[], problems=[])
-    return stale.update(rows=[], problems=[])

@@ -7,8 +7,8 @@ from django.core.files.base import ContentFile
 from core import clock
 from core.jobs import JobStatus
 from ledger.spreadsheets.exports import export_build, export_write
-from ledger.spreadsheets.imports import import_batches_purge
 from ledger.spreadsheets.models import ExportJob
+from ledger.spreadsheets.retention import import_batches_purge
 
 
 @shared_task(name="ledger.tasks.export_job_run", bind=True, max_retries=2, default_retry_delay=10)
