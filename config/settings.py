@@ -4,10 +4,12 @@ Every variable has a safe default for the embedded set-up (SQLite, Celery tasks 
 and a bad value stops the process at start-up with a message naming the variable.
 """
 
+import datetime
 import os
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -184,9 +186,7 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
-SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", False)
-CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", False)
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_HTTPS_PROXY") else None
+# HTTPS, secure cookies and the proxy header: see the security section at the end.
 
 # Celery: Redis when REDIS_URL is set, otherwise tasks run in-process (embedded default).
 CELERY_BROKER_URL = REDIS_URL or "memory://"
@@ -247,3 +247,114 @@ LOGGING = {
 
 # Human-readable name of the admin site.
 ADMIN_SITE_HEADER = _("党员积分管理")
+
+# === Security and data protection ================================================================
+# (Grouped here on purpose: bounds on input, login lockout, proxies, HTTPS, CSP, backups, retention.)
+
+# The first year the ledger takes entries for: dates before 1 January of it are refused.
+LEDGER_FIRST_YEAR = env_int("LEDGER_FIRST_YEAR", 2020)
+# Evidence photos above this many pixels are refused from the file's header, before decoding
+# (a 13,300 x 13,300 PNG of 500 KB would take 1.5 GB to decode). 40 MP is above any phone camera.
+EVIDENCE_MAX_PIXELS = env_int("EVIDENCE_MAX_PIXELS", 40_000_000)
+
+# The API: JSON bodies limited in size and depth (a 400, never a 500); list filters take whole
+# numbers and plain ids (an unknown id and another branch's id both answer an empty list).
+API_MAX_JSON_BYTES = env_int("API_MAX_JSON_BYTES", 1024 * 1024)
+API_MAX_JSON_DEPTH = env_int("API_MAX_JSON_DEPTH", 32)
+REST_FRAMEWORK["DEFAULT_PARSER_CLASSES"] = [
+    "core.api_parsers.LimitedJSONParser",
+    "rest_framework.parsers.FormParser",
+    "rest_framework.parsers.MultiPartParser",
+]
+REST_FRAMEWORK["DEFAULT_FILTER_BACKENDS"] = ["core.api_filters.LedgerFilterBackend"]
+
+# Client addresses behind reverse proxies: how many proxies in front of gunicorn append to
+# X-Forwarded-For (0: none, the header is ignored). The one setting for the login lockout, the
+# API throttle and the public forms' rate limit (core.client.client_address).
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+if TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured(f"TRUSTED_PROXY_COUNT must be 0 or more, got {TRUSTED_PROXY_COUNT}")
+REST_FRAMEWORK["NUM_PROXIES"] = TRUSTED_PROXY_COUNT
+
+# Login lockout (django-axes) on every sign-in — the web, the admin and the API token: after
+# LOGIN_FAILURE_LIMIT failures for one user name, or from one address, further attempts are
+# refused for LOGIN_LOCKOUT_MINUTES. Unlock early: `manage.py axes_reset_username NAME`.
+INSTALLED_APPS.append("axes")
+AUTHENTICATION_BACKENDS.insert(0, "members.auth.LockoutBackend")
+MIDDLEWARE.append("axes.middleware.AxesMiddleware")
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 30))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_CLIENT_IP_CALLABLE = "core.client.client_address"
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "members/locked_out.html"
+AXES_HTTP_RESPONSE_CODE = 429
+
+# API tokens expire, and a password change revokes them (members.auth).
+API_TOKEN_TTL_DAYS = env_int("API_TOKEN_TTL_DAYS", 30)
+REST_FRAMEWORK["DEFAULT_AUTHENTICATION_CLASSES"] = [
+    "members.auth.ExpiringTokenAuthentication",
+    "rest_framework.authentication.SessionAuthentication",
+]
+AUTH_PASSWORD_VALIDATORS.append({"NAME": "members.auth.RevokeTokensOnPasswordChange"})
+AXES_VERBOSE = False
+
+# HTTPS: on by default in production (DEBUG off) — HSTS, redirect to https, cookies sent over
+# https only. SECURE_HTTPS=0 switches all of it off for a plain-HTTP intranet (and the smoke run);
+# each part can still be set on its own. Behind a TLS-terminating proxy set BEHIND_HTTPS_PROXY=1
+# (it must set X-Forwarded-Proto). /livez and /healthz answer over http for container checks.
+SECURE_HTTPS = env_bool("SECURE_HTTPS", not DEBUG)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_HTTPS_PROXY") else None
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", SECURE_HTTPS)
+SECURE_REDIRECT_EXEMPT = [r"^livez$", r"^healthz$"]
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 365 * 24 * 3600 if SECURE_HTTPS else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", SECURE_HTTPS)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", SECURE_HTTPS)
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", SECURE_HTTPS)
+CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", SECURE_HTTPS)
+SESSION_COOKIE_HTTPONLY = True
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+
+# Content-Security-Policy (django-csp): scripts only from our own static files, no inline script,
+# no CDN. Inline style attributes stay allowed (a progress bar's width, the admin's forms).
+INSTALLED_APPS.append("csp")
+MIDDLEWARE.insert(MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1, "csp.middleware.CSPMiddleware")
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'", "data:"],
+        "worker-src": ["'self'", "blob:"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+
+# Personal pages (anything seen signed in, and the admin) are never stored by browsers or proxies.
+MIDDLEWARE.append("config.middleware.PrivatePagesMiddleware")
+
+# API documentation from the product's own static files (an offline county network has no CDN).
+INSTALLED_APPS.append("drf_spectacular_sidecar")
+SPECTACULAR_SETTINGS.update(
+    {"SWAGGER_UI_DIST": "SIDECAR", "SWAGGER_UI_FAVICON_HREF": "SIDECAR", "REDOC_DIST": "SIDECAR"}
+)
+
+# Backups (manage.py backup / restore; the compose service "backup" runs it nightly).
+BACKUP_DIR = Path(env_str("BACKUP_DIR", str(DATA_DIR / "backups")))
+BACKUP_RETENTION_DAYS = env_int("BACKUP_RETENTION_DAYS", 14)
+
+# Retention (README "Backup, restore and retention"): import batches' rows (names, phone numbers)
+# are emptied IMPORT_BATCH_RETENTION_DAYS after upload, expired sessions are cleared nightly.
+# Beat stores these in its database schedule at start-up (django-celery-beat).
+IMPORT_BATCH_RETENTION_DAYS = env_int("IMPORT_BATCH_RETENTION_DAYS", 30)
+CELERY_BEAT_SCHEDULE = {
+    "清理过期会话": {"task": "core.sessions_clear", "schedule": crontab(minute="0", hour="3")},
+    "清除过期导入批次中的个人信息": {"task": "ledger.import_batches_purge", "schedule": crontab(minute="30", hour="3")},
+}

@@ -23,3 +23,7 @@ urlpatterns = [
 # No route serves MEDIA_ROOT, in any mode: evidence photos and generated documents are private
 # and go out only through views that check the scope (ledger.web.views.evidence_image,
 # reports.views.document_download / batch_download / public_period_pdf).
+
+handler400 = "config.errors.bad_request"
+handler404 = "config.errors.not_found"
+handler500 = "config.errors.server_error"

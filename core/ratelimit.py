@@ -17,6 +17,7 @@ from typing import TypeVar
 from django.core.cache import cache
 
 from core import clock
+from core.client import client_address  # proxy-aware: TRUSTED_PROXY_COUNT
 
 logger = logging.getLogger(__name__)
 
@@ -41,11 +42,6 @@ def cache_call(operation: Callable[[], T], *, fallback: T) -> T:
     except Exception as exc:
         logger.warning("cache unavailable, degrading: %r", exc)
         return fallback
-
-
-def client_address(request) -> str:
-    # REMOTE_ADDR only: X-Forwarded-For is whatever the client says unless a trusted proxy sets it.
-    return request.META.get("REMOTE_ADDR", "") or "unknown"
 
 
 _DOWN = object()

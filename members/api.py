@@ -3,12 +3,12 @@
 Writes call ``members.services``; contact details are accepted but never returned.
 """
 
-import django_filters
 from django.utils.translation import gettext_lazy as _
 from rest_framework import mixins, serializers, viewsets
 
 from branches.scope import branch_scope
 from core.api import StrictSerializerMixin
+from core.api_filters import LedgerFilterSet
 from members import services
 from members.models import Member
 
@@ -42,7 +42,7 @@ class MemberSerializer(StrictSerializerMixin, serializers.ModelSerializer):
         return services.member_update(actor=self.context["request"].user, member=instance, **validated_data)
 
 
-class MemberFilter(django_filters.FilterSet):
+class MemberFilter(LedgerFilterSet):
     class Meta:
         model = Member
         fields = ["branch", "status", "category", "standing"]

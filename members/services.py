@@ -1,5 +1,7 @@
 """Writes to the member roll."""
 
+import datetime
+
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
@@ -26,6 +28,46 @@ MEMBER_FIELDS = (
 )
 
 
+OLDEST_BIRTH_DATE = datetime.date(1900, 1, 1)
+ADULT_AGE = 18
+
+
+def member_dates_refusals(*, birth_date, joined_on, today: datetime.date | None = None) -> dict[str, str]:
+    """People's dates must be plausible: born between 1900 and today, joined the party not in the
+    future and not before the 18th birthday. Returns the message per field at fault (none: {})."""
+    today = today or clock.today()
+    errors: dict[str, str] = {}
+    if birth_date is not None and not (OLDEST_BIRTH_DATE <= birth_date <= today):
+        errors["birth_date"] = _("出生日期应在 %(first)s 到今天（%(today)s）之间。") % {
+            "first": OLDEST_BIRTH_DATE.isoformat(),
+            "today": today.isoformat(),
+        }
+    if joined_on is not None:
+        if joined_on > today:
+            errors["joined_on"] = _("入党日期不能晚于今天（%(today)s）。") % {"today": today.isoformat()}
+        elif joined_on < OLDEST_BIRTH_DATE:
+            errors["joined_on"] = _("入党日期不能早于 %(first)s。") % {"first": OLDEST_BIRTH_DATE.isoformat()}
+        elif birth_date is not None and "birth_date" not in errors and joined_on < _birthday(birth_date, ADULT_AGE):
+            errors["joined_on"] = _("入党日期应在年满 %(age)d 周岁（%(day)s）之后。") % {
+                "age": ADULT_AGE,
+                "day": _birthday(birth_date, ADULT_AGE).isoformat(),
+            }
+    return errors
+
+
+def _birthday(born: datetime.date, age: int) -> datetime.date:
+    try:
+        return born.replace(year=born.year + age)
+    except ValueError:  # born on 29 February
+        return datetime.date(born.year + age, 3, 1)
+
+
+def _check_dates(member: Member) -> None:
+    errors = member_dates_refusals(birth_date=member.birth_date, joined_on=member.joined_on)
+    if errors:
+        raise ValidationError(errors)
+
+
 def _apply_name(member: Member, name: str) -> None:
     name = normalise_name(name)
     if not name:
@@ -48,6 +90,7 @@ def member_create(*, actor: AbstractBaseUser | None, branch: Organisation, name:
     member = Member(branch=branch, **fields)
     _apply_name(member, name)
     member.full_clean(exclude=["user"])
+    _check_dates(member)
     member.save()
     audit.record(
         actor=actor,
@@ -80,6 +123,7 @@ def member_update(*, actor: AbstractBaseUser | None, member: Member, **fields) -
             changed[field] = ["***", "***"] if private else [str(old), str(value)]
             setattr(member, field, value)
     member.full_clean(exclude=["user"])
+    _check_dates(member)
     member.save()
     if changed:
         audit.record(

@@ -1,10 +1,10 @@
 """Noticeboard documents in the API (read only): status, hash and links, through the scope."""
 
-import django_filters
 from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers, viewsets
 
+from core.api_filters import LedgerFilterSet
 from reports.models import Document
 from reports.selectors import period_public_url
 
@@ -50,7 +50,7 @@ class DocumentSerializer(serializers.ModelSerializer):
         return period_public_url(period)
 
 
-class DocumentFilter(django_filters.FilterSet):
+class DocumentFilter(LedgerFilterSet):
     class Meta:
         model = Document
         fields = ["kind", "year", "quarter", "status", "period", "member"]

@@ -6,6 +6,8 @@ produced once however often a job runs. A ``Batch`` is a township or county at o
 document per branch, gathered into a combined PDF and a zip.
 """
 
+import secrets
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -37,11 +39,12 @@ class Order(models.TextChoices):
 
 
 def document_path(instance: "Document", filename: str) -> str:
-    return f"documents/{instance.kind}/{instance.pk}/{filename}"
+    # A random folder: file names can't be guessed even if a path ever became public.
+    return f"documents/{instance.kind}/{instance.pk}/{secrets.token_urlsafe(12)}/{filename}"
 
 
 def batch_path(instance: "Batch", filename: str) -> str:
-    return f"batches/{instance.pk}/{filename}"
+    return f"batches/{instance.pk}/{secrets.token_urlsafe(12)}/{filename}"
 
 
 class Document(Job):

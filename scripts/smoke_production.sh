@@ -74,7 +74,7 @@ fi
 
 # Production settings: DEBUG off, everything from the environment, as docker-compose passes it.
 PORT="$("$VENV/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
-export DEBUG=0 SECRET_KEY="smoke-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')" \
+export DEBUG=0 SECURE_HTTPS=0 SECRET_KEY="smoke-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')" \
     ALLOWED_HOSTS=127.0.0.1,localhost DATABASE_URL="$PG/$DB_NAME" REDIS_URL="$REDIS" \
     DATA_DIR="$WORK/data" SITE_URL="http://127.0.0.1:$PORT" PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 \
     DJANGO_SETTINGS_MODULE=config.settings
@@ -102,7 +102,7 @@ step seed_demo "$PY" manage.py seed_demo --password "$PASSWORD"
 
 say "=== gunicorn on 127.0.0.1:$PORT, Celery worker and beat"
 "$VENV/bin/gunicorn" config.wsgi:application --bind "127.0.0.1:$PORT" --workers 2 --timeout 60 \
-    --access-logfile - >"$WORK/logs/gunicorn.log" 2>&1 &
+    --access-logfile - --access-logformat '%(t)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms' >"$WORK/logs/gunicorn.log" 2>&1 &
 PIDS+=($!)
 "$VENV/bin/celery" -A config worker -l INFO --concurrency 2 --hostname "smoke-$$@%h" \
     >"$WORK/logs/worker.log" 2>&1 &

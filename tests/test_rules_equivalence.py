@@ -62,7 +62,7 @@ def _form(world, *, member, rule, day, points, client):
     return field, errors[field][0]
 
 
-COLUMN_FIELDS = {"分值": "points", "姓名": "rule", "细则编号": "rule"}
+COLUMN_FIELDS = {"分值": "points", "姓名": "rule", "细则编号": "rule", "发生日期": "occurred_on"}
 
 
 def _import(world, *, member, rule, day, points):

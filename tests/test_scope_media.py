@@ -109,3 +109,16 @@ def test_admin_and_review_page_show_photos_through_the_scoped_view(world, photo)
     assert review.status_code == 200
     body = review.content.decode()
     assert scoped_url in body and settings.MEDIA_URL + "evidence" not in body
+
+
+def test_stored_file_names_cannot_be_guessed(world, photo):
+    """A random folder in every stored path: knowing the branch, entry and file name is not enough."""
+    from ledger.book.models import evidence_path
+    from reports.models import batch_path, document_path
+
+    name = photo.image.name
+    assert re.fullmatch(rf"evidence/{world.branch_a.pk}/{photo.event_id}/[A-Za-z0-9_-]{{16}}/[^/]+\.jpg", name), name
+    assert evidence_path(photo, "a.jpg") != evidence_path(photo, "a.jpg")
+    document = type("D", (), {"kind": "posting", "pk": 1})()
+    assert document_path(document, "a.pdf") != document_path(document, "a.pdf")
+    assert batch_path(document, "a.zip") != batch_path(document, "a.zip")

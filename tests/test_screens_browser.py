@@ -13,6 +13,7 @@ from tests.screens_helpers import GPS_IFD, photo_with_gps
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 playwright_api = pytest.importorskip("playwright.sync_api")
+expect = playwright_api.expect
 
 pytestmark = pytest.mark.browser
 
@@ -78,7 +79,8 @@ def test_secretary_member_and_outsider_in_a_phone_browser(live_server, world, fr
 
     # --- finds a member by pinyin initials, as they type
     page.fill("#id_q", "wxe")
-    page.wait_for_function("document.querySelectorAll('#member-rows tbody tr').length === 1")
+    # (a locator, not wait_for_function: the Content-Security-Policy forbids eval, Playwright's too)
+    expect(page.locator("#member-rows tbody tr")).to_have_count(1, timeout=30_000)
     assert "王学恩" in page.locator("#member-rows").inner_text()
     shot(page, "03-search-wxe")
 
@@ -86,7 +88,7 @@ def test_secretary_member_and_outsider_in_a_phone_browser(live_server, world, fr
     page.click("#member-rows a:has-text('王学恩')")
     page.click("text=为他/她录入")
     page.select_option("#id_rule", str(world.rules.haircut.pk))
-    page.wait_for_function("document.getElementById('id_points').value === '20.0'")
+    expect(page.locator("#id_points")).to_have_value("20.0", timeout=30_000)
     assert "每季度上限 20.0 分" in page.locator("#rule-info").inner_text()
     page.fill("#id_occurred_on", "2026-11-20")
     page.fill("#id_place", "村委会门口")

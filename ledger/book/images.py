@@ -17,6 +17,10 @@ except ImportError:  # pragma: no cover
 
 ALLOWED_FORMATS = {"JPEG", "PNG", "WEBP", "HEIF", "MPO"}
 
+# Pillow's own guard, as a second line behind the check in ``evidence_prepare``: refuse to decode
+# anything above twice the budget (Pillow raises DecompressionBombError there).
+Image.MAX_IMAGE_PIXELS = settings.EVIDENCE_MAX_PIXELS
+
 
 def evidence_prepare(upload) -> ContentFile:
     """Validate an uploaded photo and return a downscaled JPEG without EXIF (so no location)."""
@@ -28,17 +32,32 @@ def evidence_prepare(upload) -> ContentFile:
                 % {"size": size / 1024 / 1024, "limit": settings.EVIDENCE_MAX_UPLOAD_BYTES // 1024 // 1024}
             }
         )
+    not_a_photo = ValidationError({"evidence": _("上传的文件不是照片，请选择 JPG、PNG、WEBP 或 HEIC 格式的图片。")})
+    too_many_pixels = ValidationError(
+        {
+            "evidence": _("照片像素太多，请选择不超过 %(limit)d 万像素的照片，或先在手机上缩小。")
+            % {"limit": settings.EVIDENCE_MAX_PIXELS // 10_000}
+        }
+    )
     try:
         upload.seek(0)
-        image = Image.open(upload)
+        image = Image.open(upload)  # reads the header only: the size is known before decoding
         image_format = image.format
-        image.load()
-    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
-        raise ValidationError(
-            {"evidence": _("上传的文件不是照片，请选择 JPG、PNG、WEBP 或 HEIC 格式的图片。")}
-        ) from None
+    except Image.DecompressionBombError:
+        raise too_many_pixels from None
+    except (UnidentifiedImageError, OSError, ValueError):
+        raise not_a_photo from None
+    width, height = image.size
+    if width * height > settings.EVIDENCE_MAX_PIXELS:
+        raise too_many_pixels
     if image_format not in ALLOWED_FORMATS:
-        raise ValidationError({"evidence": _("上传的文件不是照片，请选择 JPG、PNG、WEBP 或 HEIC 格式的图片。")})
+        raise not_a_photo
+    try:
+        image.load()
+    except Image.DecompressionBombError:
+        raise too_many_pixels from None
+    except (UnidentifiedImageError, OSError, ValueError):
+        raise not_a_photo from None
     image = ImageOps.exif_transpose(image)
     image = image.convert("RGB")
     image.thumbnail((settings.EVIDENCE_MAX_SIDE, settings.EVIDENCE_MAX_SIDE))

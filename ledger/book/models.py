@@ -2,6 +2,7 @@
 
 Models of the `ledger` app (registered through ledger/models.py)."""
 
+import secrets
 from decimal import Decimal
 
 from django.conf import settings
@@ -301,7 +302,8 @@ class PointEvent(models.Model):
 
 
 def evidence_path(instance: "Evidence", filename: str) -> str:
-    return f"evidence/{instance.event.branch_id}/{instance.event_id}/{filename}"
+    # A random folder: file names can't be guessed even if a path ever became public.
+    return f"evidence/{instance.event.branch_id}/{instance.event_id}/{secrets.token_urlsafe(12)}/{filename}"
 
 
 class Evidence(models.Model):

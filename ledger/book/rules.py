@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils.translation import gettext as _
@@ -41,17 +42,18 @@ class Refusal:
 # --- points: a value as typed, in a form, a spreadsheet cell or an API body ----------------------
 
 
-def points_clean(value, *, field: str = "points") -> Decimal:
+def points_clean(value, *, field: str = "points", kind: str | None = None) -> Decimal:
     """The magnitude of a points value: a number, at most one decimal place, not 0, at most
-    ``MAX_POINTS``. The sign comes from the rule's kind, so "-3", "+3", "3分", "３" all give 3.0.
+    ``MAX_POINTS``. The sign comes from the rule's kind, so "-3", "+3", "3分", "３" all give 3.0;
+    given the ``kind``, a sign typed against it is refused (``sign_refusal``).
     Raises a ``ValidationError`` keyed by ``field``."""
-    refusal = points_refusal(value, field=field)
+    refusal = points_refusal(value, field=field, kind=kind)
     if refusal is not None:
         raise refusal.error()
     return _points_parse(value).quantize(Decimal("0.1"))
 
 
-def points_refusal(value, *, field: str = "points") -> Refusal | None:
+def points_refusal(value, *, field: str = "points", kind: str | None = None) -> Refusal | None:
     not_a_number = Refusal(field, _("分值必须是数字，例如 10 或 0.5。"), "not_a_number")
     if isinstance(value, bool):
         return not_a_number
@@ -61,23 +63,98 @@ def points_refusal(value, *, field: str = "points") -> Refusal | None:
         return not_a_number
     if not points.is_finite():
         return not_a_number
+    # The bound first: quantizing 1e27 to one place needs more digits than Decimal's precision.
+    if points > MAX_POINTS:
+        return Refusal(field, _("分值不能超过 %(max)s 分。") % {"max": MAX_POINTS}, "too_large")
     if points != points.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP):
         return Refusal(field, _("分值最多保留一位小数。"), "too_precise")
     if points == 0:
         return Refusal(field, _("分值不能为 0。"), "zero")
-    if points > MAX_POINTS:
-        return Refusal(field, _("分值不能超过 %(max)s 分。") % {"max": MAX_POINTS}, "too_large")
+    if kind is not None:
+        return sign_refusal(value, kind=kind, field=field)
     return None
 
 
+def sign_refusal(value, *, kind: str, field: str = "points") -> Refusal | None:
+    """A sign typed with the value must agree with the rule's kind: a minus only on a deduction,
+    a plus never on one. No sign is always fine (the kind gives it)."""
+    sign = _points_sign(value)
+    if sign == "-" and kind != Kind.DEDUCTION:
+        return Refusal(field, _("加分细则的分值不能是负数；如要扣分，请选择扣分细则。"), "sign")
+    if sign == "+" and kind == Kind.DEDUCTION:
+        return Refusal(field, _("扣分细则的分值不能带“+”号；填写要扣的分数即可，例如 5。"), "sign")
+    return None
+
+
+def _points_text(value) -> str:
+    return unicodedata.normalize("NFKC", str(value)).replace(" ", "").replace("\u2212", "-").strip()
+
+
+def _points_sign(value) -> str:
+    if isinstance(value, int | float | Decimal):
+        return "-" if value < 0 else ""
+    text = _points_text(value)
+    return text[:1] if text[:1] in ("-", "+") else ""
+
+
 def _points_parse(value) -> Decimal:
-    text = unicodedata.normalize("NFKC", str(value)).replace(" ", "").strip().removesuffix("分")
+    text = _points_text(value).removesuffix("分")
+    if len(text) > 40:  # no points value is this long; don't hand Decimal a megabyte of digits
+        raise ValueError("too long")
     return abs(Decimal(text))
 
 
 def signed(kind: str, magnitude: Decimal) -> Decimal:
     """A deduction is stored negative, base and bonus points positive."""
     return -magnitude if kind == Kind.DEDUCTION else magnitude
+
+
+# --- dates: when a deed happened, or a meeting was held ------------------------------------------
+
+FUTURE_MESSAGES = {
+    "held_on": lambda today: _("召开日期不能晚于今天（%(today)s）。") % {"today": today.isoformat()},
+}
+
+
+def first_day() -> datetime.date:
+    """The first day the ledger takes entries for: 1 January of ``LEDGER_FIRST_YEAR``."""
+    return datetime.date(settings.LEDGER_FIRST_YEAR, 1, 1)
+
+
+def entry_date_refusal(
+    day, *, field: str = "occurred_on", period: Period | None = None, today: datetime.date | None = None
+) -> Refusal | None:
+    """An entry's date: a date, not before the product's first year, not after today, and — given
+    the branch's quarter that holds it — in a quarter that is not signed."""
+    today = today or clock.today()
+    if not isinstance(day, datetime.date):
+        return Refusal(field, _("请填写发生日期。") if field == "occurred_on" else _("请填写召开日期。"), "required")
+    if day < first_day():
+        return Refusal(
+            field,
+            _("日期不能早于 %(first)s（本台账启用的年份）。") % {"first": first_day().isoformat()},
+            "too_early",
+        )
+    if day > today:
+        message = FUTURE_MESSAGES.get(field)
+        return Refusal(
+            field,
+            message(today) if message else _("发生日期不能晚于今天（%(today)s）。") % {"today": today.isoformat()},
+            "future",
+        )
+    if period is not None and period.is_frozen:
+        return frozen_refusal(period, field=field)
+    return None
+
+
+def frozen_refusal(period: Period, *, field: str = "occurred_on") -> Refusal:
+    """Nothing is entered into, or changed in, a signed quarter."""
+    return Refusal(
+        field,
+        _("%(period)s已由书记签字封存，不能再录入或修改。如需更正，请在当前季度录入更正条目。")
+        % {"period": period.label},
+        "frozen",
+    )
 
 
 # --- caps: how much one member may earn under one rule per quarter and per year -----------------

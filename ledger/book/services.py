@@ -80,12 +80,7 @@ def period_for(*, branch: Organisation, day: datetime.date, lock: bool = True) -
 
 def _refuse_frozen(period: Period, *, field: str = "occurred_on") -> None:
     if period.is_frozen:
-        raise ValidationError(
-            {
-                field: _("%(period)s已由书记签字封存，不能再录入或修改。如需更正，请在当前季度录入更正条目。")
-                % {"period": period.label}
-            }
-        )
+        raise rules.frozen_refusal(period, field=field).error()
 
 
 def _check_caps(
@@ -155,10 +150,9 @@ def entry_validate(
         }
     if corrects is None and not rules_for_branch(member.branch).filter(pk=rule.pk).exists():
         errors["rule"] = _("“%(rule)s”不是本支部适用的积分细则。") % {"rule": rule.title}
-    if not isinstance(occurred_on, datetime.date):
-        errors["occurred_on"] = _("请填写发生日期。")
-    elif occurred_on > clock.today():
-        errors["occurred_on"] = _("发生日期不能晚于今天（%(today)s）。") % {"today": clock.today().isoformat()}
+    refusal = rules.entry_date_refusal(occurred_on)
+    if refusal is not None:
+        errors["occurred_on"] = refusal.message
     try:
         account = _clean_text(account, field="account", required_message=_("请填写事由：何时、何地、做了什么。"))
     except ValidationError as exc:
@@ -169,13 +163,12 @@ def entry_validate(
     if corrects is not None:
         signed_points = Decimal(points)
     else:
-        refusal = rules.points_refusal(rule.default_points if points in (None, "") else points)
+        value = rule.default_points if points in (None, "") else points
+        refusal = rules.points_refusal(value, kind=rule.kind if points not in (None, "") else None)
         if refusal is not None:
             errors["points"] = refusal.message
         else:
-            signed_points = rules.signed(
-                rule.kind, rules.points_clean(rule.default_points if points in (None, "") else points)
-            )
+            signed_points = rules.signed(rule.kind, rules.points_clean(value))
     if rule.evidence_required and not evidence and corrects is None and entry_method in EntryMethod.member_claims():
         errors["evidence"] = _("“%(rule)s”须附证明照片。") % {"rule": rule.title}
     if errors:
@@ -422,8 +415,8 @@ def event_reject(*, actor: AbstractBaseUser, event: PointEvent, reason: str) -> 
 def event_adjust(*, actor: AbstractBaseUser, event: PointEvent, points, reason: str) -> PointEvent:
     """Approve with a different value; the original stays visible next to the new one."""
     reason = _clean_text(reason, field="reason", required_message=_("调整分值必须写明理由。"))
-    magnitude = rules.points_clean(points)
     event = _lock_for_decision(actor, event)
+    magnitude = rules.points_clean(points, kind=event.kind)
     new_points = rules.signed(event.kind, magnitude)
     if new_points == event.points:
         raise ValidationError({"points": _("调整后的分值与原分值相同；如无需调整，请直接通过。")})
@@ -494,7 +487,7 @@ def event_correct(
     if original.is_correction:
         raise ValidationError({"__all__": _("请更正原始条目，而不是更正条目。")})
     zero = str(points).strip() in ("0", "0.0")
-    target = ZERO if zero else rules.signed(original.kind, rules.points_clean(points))
+    target = ZERO if zero else rules.signed(original.kind, rules.points_clean(points, kind=original.kind))
     effective = (original.points if original.status == Status.APPROVED else ZERO) + sum(
         (c.points for c in original.corrections.filter(status=Status.APPROVED)), ZERO
     )

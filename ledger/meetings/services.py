@@ -10,7 +10,6 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from branches.models import Organisation
-from core import clock
 from ledger.audit.services import audit_record
 from ledger.book import rules
 from ledger.book.models import Kind, PointEvent, ScoringRule
@@ -52,10 +51,9 @@ def meeting_record(
         errors["topic"] = [_("请填写会议主题。")]
     elif len(topic) > 200:
         errors["topic"] = [_("内容太长，请控制在 %(max)d 字以内。") % {"max": 200}]
-    if not isinstance(held_on, datetime.date):
-        errors["held_on"] = [_("请填写召开日期。")]
-    elif held_on > clock.today():
-        errors["held_on"] = [_("召开日期不能晚于今天（%(today)s）。") % {"today": clock.today().isoformat()}]
+    refusal = rules.entry_date_refusal(held_on, field="held_on")
+    if refusal is not None:
+        errors["held_on"] = [refusal.message]
     applicable = rules_for_branch(branch)
     if attendance_rule.kind == Kind.DEDUCTION or not applicable.filter(pk=attendance_rule.pk).exists():
         errors["attendance_rule"] = [_("请选择本支部适用的加分细则。")]

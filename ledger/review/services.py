@@ -12,6 +12,7 @@ import secrets
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from branches.models import Organisation
@@ -77,7 +78,7 @@ def feedback_submit(
     for _attempt in range(5):
         try:
             with transaction.atomic():
-                return Feedback.objects.create(
+                feedback = Feedback.objects.create(
                     branch=branch,
                     member=member,
                     period=period,
@@ -86,9 +87,19 @@ def feedback_submit(
                     contact=contact,
                     anonymous=anonymous,
                 )
+                # Kept to the day: a precise time could tie an anonymous report to its sender.
+                feedback.submitted_at = _start_of_day(feedback.submitted_at)
+                Feedback.objects.filter(pk=feedback.pk).update(submitted_at=feedback.submitted_at)
+                return feedback
         except IntegrityError:  # a reference code drawn twice: draw again
             continue
     raise RuntimeError("could not draw a unique feedback reference")
+
+
+def _start_of_day(moment: datetime.datetime) -> datetime.datetime:
+    """Midnight, in the village's time zone, of the day ``moment`` falls on."""
+    day = clock.local_date(moment)
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
 
 
 def feedback_find(code: str) -> Feedback | None:

@@ -42,7 +42,7 @@ from ledger.spreadsheets.excel import (
 from ledger.spreadsheets.models import ImportBatch
 from members.models import Member
 from members.names import name_keys, normalise_name
-from members.services import members_import
+from members.services import member_dates_refusals, members_import
 
 MEMBER_COLUMNS = [
     Column("name", "姓名", ("党员姓名", "名字"), required=True),
@@ -184,6 +184,13 @@ def _preview_members(branch: Organisation, table_rows, problems: _Problems) -> t
             problems.add(number, "group", _("村民小组太长（最多 30 字）。"))
             ok = False
         out["group"] = group
+        if ok:
+            dates = {
+                f: datetime.date.fromisoformat(out[f]) if out.get(f) else None for f in ("birth_date", "joined_on")
+            }
+            for field, message in member_dates_refusals(**dates, today=this_day).items():
+                problems.add(number, field, message)
+                ok = False
         branch_name = normalise_name(values.get("branch_name") or "")
         if branch_name and branch_name not in (
             normalise_name(branch.name),
@@ -223,9 +230,8 @@ def _preview_claims(branch: Organisation, table_rows, problems: _Problems) -> tu
         "id", "name", "group", "birth_date", "user_id"
     ):
         members_by_name[member.name].append(member)
-    rules = list(rules_for_branch(branch))
     rules_by_key = {}
-    for rule in rules:
+    for rule in rules_for_branch(branch):
         rules_by_key[normalise_text(rule.code).upper()] = rule
         rules_by_key[normalise_name(rule.title)] = rule
     frozen = set(Period.objects.filter(branch=branch, state__in=Period.FROZEN_STATES).values_list("year", "quarter"))
@@ -259,8 +265,9 @@ def _preview_claims(branch: Organisation, table_rows, problems: _Problems) -> tu
             ok = False
         try:
             occurred_on = parse_date(values.get("occurred_on"), required=True)
-            if occurred_on > clock.today():
-                raise CellError(_("发生日期不能晚于今天（%(today)s）。") % {"today": clock.today().isoformat()})
+            refusal = rules.entry_date_refusal(occurred_on)
+            if refusal is not None:
+                raise CellError(refusal.message)
             if (occurred_on.year, quarter_of(occurred_on)) in frozen:
                 raise CellError(
                     _("%(year)d年第%(quarter)d季度已由书记签字封存，不能再录入。")
@@ -272,6 +279,9 @@ def _preview_claims(branch: Organisation, table_rows, problems: _Problems) -> tu
             ok = False
         try:
             points = parse_points(values.get("points"))
+            refusal = rules.sign_refusal(values.get("points"), kind=rule.kind) if rule and points else None
+            if refusal is not None:
+                raise CellError(refusal.message)
         except CellError as exc:
             problems.add(number, "points", str(exc))
             points = None

@@ -2,6 +2,8 @@
 
 Models of the `ledger` app (registered through ledger/models.py)."""
 
+import secrets
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -62,7 +64,7 @@ class ImportBatch(models.Model):
 
 
 def export_path(instance: "ExportJob", filename: str) -> str:
-    return f"exports/{instance.requested_by_id}/{instance.pk or 'new'}-{filename}"
+    return f"exports/{instance.requested_by_id}/{secrets.token_urlsafe(12)}/{instance.pk or 'new'}-{filename}"
 
 
 class ExportJob(Job):

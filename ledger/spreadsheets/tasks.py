@@ -8,6 +8,7 @@ from core import clock
 from core.jobs import JobStatus, job_seconds, job_started
 from ledger.spreadsheets.exports import export_build, export_write
 from ledger.spreadsheets.models import ExportJob
+from ledger.spreadsheets.retention import import_batches_purge
 
 
 @shared_task(name="ledger.tasks.export_job_run", bind=True, max_retries=2, default_retry_delay=10)
@@ -40,3 +41,9 @@ def export_job_run(self, job_id: int) -> None:
     job.rows_done = job.rows_total
     job.finished_at = clock.now()
     job.save(update_fields=["file", "status", "rows_done", "finished_at"])
+
+
+@shared_task(name="ledger.import_batches_purge", acks_late=True)
+def import_batches_purge_task() -> int:
+    """Nightly (CELERY_BEAT_SCHEDULE): empty the personal data of old import batches."""
+    return import_batches_purge()

@@ -13,6 +13,7 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.response import Response
 
 from core.api import StrictSerializerMixin
+from core.api_filters import IntegerFilter, LedgerFilterSet
 from core.api_pagination import PageOrKeysetPagination
 from ledger.book import rules, services
 from ledger.book.models import Period, PointEvent, ScoringRule
@@ -146,7 +147,8 @@ class PointsField(serializers.Field):
         refusal = rules.points_refusal(data)
         if refusal is not None:
             raise serializers.ValidationError(refusal.message, code=refusal.code)
-        return rules.points_clean(data)
+        # As typed: the service checks its sign against the rule's kind and takes the magnitude.
+        return data
 
     def to_representation(self, value):
         return str(value)
@@ -178,12 +180,12 @@ class ClaimSerializer(StrictSerializerMixin, serializers.Serializer):
         self.fields["rule"].queryset = ScoringRule.objects.visible_to(user)
 
 
-class EventFilter(django_filters.FilterSet):
-    year = django_filters.NumberFilter(field_name="period__year")
+class EventFilter(LedgerFilterSet):
+    year = IntegerFilter(field_name="period__year")
     source = django_filters.ChoiceFilter(
         field_name="entry_method", choices=PointEvent.EntryMethod.choices, help_text="已弃用：同 entry_method"
     )
-    quarter = django_filters.NumberFilter(field_name="period__quarter")
+    quarter = IntegerFilter(field_name="period__quarter")
 
     class Meta:
         model = PointEvent
