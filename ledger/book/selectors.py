@@ -9,6 +9,8 @@ from decimal import Decimal
 
 from django.db.models import DecimalField, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from branches.models import Organisation
 from branches.selectors import ancestors
@@ -333,6 +335,25 @@ def period_snapshot_build(period: Period, *, signed_by_name: str = "", audit_hea
     }
 
 
+_LABELS = {
+    "member": gettext_lazy("党员"),
+    "rule": gettext_lazy("细则"),
+    "kind": gettext_lazy("类别"),
+    "points": gettext_lazy("分值"),
+    "original_points": gettext_lazy("调整前分值"),
+    "occurred_on": gettext_lazy("发生日期"),
+    "status": gettext_lazy("审核状态"),
+    "correction_of": gettext_lazy("更正的季度"),
+    "name": gettext_lazy("姓名"),
+    "group": gettext_lazy("村民小组"),
+    "code": gettext_lazy("编号"),
+    "title": gettext_lazy("细则名称"),
+    "base": Kind.BASE.label,
+    "bonus": Kind.BONUS.label,
+    "deduction": Kind.DEDUCTION.label,
+}
+
+
 def period_snapshot_differences(period: Period) -> list[str]:
     """Where a signed quarter's snapshot and its events disagree, named (member, rule, entry).
 
@@ -349,55 +370,89 @@ def period_snapshot_differences(period: Period) -> list[str]:
     for entry_id in sorted(signed.keys() | current.keys()):
         was, now = signed.get(entry_id), current.get(entry_id)
         if now is None:
-            found.append(f"entry #{entry_id}: in the signed snapshot, missing from the ledger")
+            found.append(_("条目 #%(id)s：签字时在公示内容中，台账中已不存在") % {"id": entry_id})
         elif was is None:
-            found.append(f"entry #{entry_id}: in the ledger, not in the signed snapshot")
+            found.append(_("条目 #%(id)s：台账中有，签字时的公示内容中没有") % {"id": entry_id})
         else:
             for name in (*ENTRY_FIGURES, "correction_of"):
                 if was.get(name) != now[name]:
-                    found.append(f"entry #{entry_id}: {name} {was.get(name)} when signed, {now[name]} now")
+                    found.append(
+                        _("条目 #%(id)s：%(field)s签字时为 %(signed)s，现为 %(now)s")
+                        % {"id": entry_id, "field": _LABELS[name], "signed": was.get(name), "now": now[name]}
+                    )
     members = {m["id"]: m for m in snapshot.get("members", [])}
     rules = snapshot.get("rules", {})
     sums: dict[int, dict[str, Decimal]] = defaultdict(lambda: defaultdict(lambda: ZERO))
     for entry in signed.values():
         if entry.get("member") not in members:
-            found.append(f"entry #{entry['id']}: member #{entry.get('member')} is not in the signed snapshot")
+            found.append(
+                _("条目 #%(id)s：党员 #%(member)s 不在签字时的公示内容中")
+                % {"id": entry["id"], "member": entry.get("member")}
+            )
         if str(entry.get("rule")) not in rules:
-            found.append(f"entry #{entry['id']}: rule #{entry.get('rule')} is not in the signed snapshot")
+            found.append(
+                _("条目 #%(id)s：细则 #%(rule)s 不在签字时的公示内容中")
+                % {"id": entry["id"], "rule": entry.get("rule")}
+            )
         if entry.get("status") == PointEvent.Status.APPROVED:
             sums[entry.get("member")][entry.get("kind")] += Decimal(entry.get("points") or 0)
     for member_id, member in members.items():
         for kind in Kind.values:
             if _figure(member.get(kind)) != _figure(sums[member_id][kind]):
                 found.append(
-                    f"member {member.get('name')} (#{member_id}): {kind} {member.get(kind)} on the board, "
-                    f"the signed entries sum to {_figure(sums[member_id][kind])}"
+                    _("党员 %(name)s（#%(id)s）：公示的%(kind)s为 %(shown)s，签字时的条目合计为 %(sum)s")
+                    % {
+                        "name": member.get("name"),
+                        "id": member_id,
+                        "kind": _LABELS[kind],
+                        "shown": member.get(kind),
+                        "sum": _figure(sums[member_id][kind]),
+                    }
                 )
         parts = sum((Decimal(member.get(kind) or 0) for kind in Kind.values), ZERO)
         if _figure(member.get("total")) != _figure(parts):
-            found.append(f"member {member.get('name')} (#{member_id}): total {member.get('total')} is not the sum")
+            found.append(
+                _("党员 %(name)s（#%(id)s）：公示的合计 %(shown)s 不等于各项之和")
+                % {"name": member.get("name"), "id": member_id, "shown": member.get("total")}
+            )
     if found:
         return found
     for m in Member.objects.filter(pk__in=members).only("id", "name", "group"):
-        signed_member = members[m.pk]
         for name in ("name", "group"):
-            if signed_member.get(name) != getattr(m, name):
+            if members[m.pk].get(name) != getattr(m, name):
                 found.append(
-                    f"member #{m.pk}: {name} '{signed_member.get(name)}' in the signed snapshot, "
-                    f"'{getattr(m, name)}' in the roll now"
+                    _("党员 #%(id)s：%(field)s签字时的公示内容为“%(signed)s”，花名册现为“%(now)s”")
+                    % {"id": m.pk, "field": _LABELS[name], "signed": members[m.pk].get(name), "now": getattr(m, name)}
                 )
     for r in ScoringRule.objects.filter(pk__in=[int(pk) for pk in rules if pk.isdigit()]):
-        signed_rule = rules[str(r.pk)]
         for name in ("code", "title", "kind"):
-            if signed_rule.get(name) != getattr(r, name):
+            if rules[str(r.pk)].get(name) != getattr(r, name):
                 found.append(
-                    f"rule #{r.pk}: {name} '{signed_rule.get(name)}' in the signed snapshot, "
-                    f"'{getattr(r, name)}' in the catalogue now"
+                    _("细则 #%(id)s：%(field)s签字时的公示内容为“%(signed)s”，细则库现为“%(now)s”")
+                    % {
+                        "id": r.pk,
+                        "field": _LABELS[name],
+                        "signed": rules[str(r.pk)].get(name),
+                        "now": getattr(r, name),
+                    }
                 )
     branch = snapshot.get("branch", {})
     if branch.get("name") != period.branch.name:
-        found.append(f"branch: name '{branch.get('name')}' in the signed snapshot, '{period.branch.name}' now")
+        found.append(
+            _("支部名称：签字时的公示内容为“%(signed)s”，现为“%(now)s”")
+            % {"signed": branch.get("name"), "now": period.branch.name}
+        )
     return found
+
+
+def signed_snapshots(period_ids) -> dict[int, dict]:
+    """The signed snapshots of these quarters (those signed with one), by quarter id. The caller
+    passes ids it took from a scoped query."""
+    return dict(
+        Period.objects.filter(pk__in=period_ids, state__in=Period.FROZEN_STATES)
+        .exclude(signed_snapshot={})
+        .values_list("pk", "signed_snapshot")
+    )
 
 
 @dataclass
@@ -415,7 +470,7 @@ def period_check(period: Period) -> PeriodCheck:
         differences = period_snapshot_differences(period)
     else:
         differences = []
-    return PeriodCheck(False, differences or ["the stored events no longer match the signed hash"])
+    return PeriodCheck(False, differences or [_("台账中的条目与签字时的校验码不再相符")])
 
 
 @dataclass
