@@ -20,7 +20,13 @@ from branches.selectors import descendants
 from core import clock
 from core.points import ZERO, points_format
 from core.quarters import quarter_label
-from ledger.book.selectors import branch_counts, branch_totals, member_totals, period_content_hash, period_find_by_code
+from ledger.book.selectors import (
+    branch_counts,
+    branch_totals,
+    member_totals,
+    period_check,
+    period_find_by_code,
+)
 from ledger.models import Kind, Period, PointEvent
 from members.models import Member
 from reports.models import Notification, Order
@@ -58,6 +64,14 @@ class Verification:
     period: Period | None
     matches: bool
     message: str
+    differences: list[str] = field(default_factory=list)  # what no longer matches (``period_check``)
+
+    @property
+    def branch_name(self) -> str:
+        """The branch's name as printed on the signed board (the snapshot's), else today's."""
+        if self.period is None:
+            return ""
+        return (self.period.signed_snapshot or {}).get("branch", {}).get("name") or self.period.branch.name
 
 
 def verification_check(code: str) -> Verification:
@@ -70,14 +84,14 @@ def verification_check(code: str) -> Verification:
     period = period_find_by_code(code or "")
     if period is None or not period.is_frozen:
         return Verification(code, None, False, _("没有找到这个校验码。请核对公示栏上的校验码后重新输入。"))
-    current = period_content_hash(period)
+    check = period_check(period)
     cleaned = "".join(ch for ch in code.lower() if ch in "0123456789abcdef")
-    matches = current == period.content_hash and period.content_hash.startswith(cleaned)
+    matches = check.matches and period.content_hash.startswith(cleaned)
     if matches:
         message = _("一致：这张公示与台账现在的记录完全相符。")
     else:
         message = _("不一致：台账中的记录与这张公示签字时的内容不再相符，请向乡镇党委反映。")
-    return Verification(code, period, matches, message)
+    return Verification(code, period, matches, message, [] if matches else check.differences)
 
 
 # --- the quarterly posting ---------------------------------------------------------------------
@@ -173,23 +187,70 @@ def _sum(rows: list[Row], attr: str) -> Decimal:
     return sum((getattr(r, attr) for r in rows), ZERO)
 
 
+def _signed_rows(snapshot: dict, *, order: str) -> list[Row]:
+    """The board's rows as signed: names, 村民小组, rule titles and figures from the snapshot."""
+    rules = snapshot["rules"]
+    items: dict[int, list[Item]] = {}
+    for entry in snapshot["entries"]:
+        if entry["status"] != PointEvent.Status.APPROVED or entry["kind"] == Kind.BASE:
+            continue
+        corrected = entry.get("correction_of")
+        items.setdefault(entry["member"], []).append(
+            Item(
+                datetime.date.fromisoformat(entry["occurred_on"]),
+                rules[str(entry["rule"])]["title"],
+                entry["kind"],
+                Decimal(entry["points"]),
+                quarter_label(corrected["year"], corrected["quarter"]) if corrected else "",
+            )
+        )
+    rows = [
+        Row(
+            member_id=m["id"],
+            name=m["name"],
+            group=m["group"],
+            **{part: Decimal(m[part]) for part in ("base", "bonus", "deduction", "total", "ytd_total")},
+            items=items.get(m["id"], []),
+        )
+        for m in snapshot["members"]
+    ]
+    if order == Order.TOTAL:
+        rows.sort(key=lambda r: -r.total)  # stable: equal totals keep the stroke order
+    return rows
+
+
 def posting_context(period: Period, *, order: str = Order.STROKES) -> dict:
-    """Everything the quarterly posting (季度积分公示) shows, in the order the branch chose."""
+    """Everything the quarterly posting (季度积分公示) shows, in the order the branch chose.
+
+    A quarter signed with a snapshot (hash version 2) shows the snapshot — the names, 村民小组,
+    rule titles and figures as the secretary signed them — never the live roll: renaming a member
+    or a rule afterwards changes nothing on its board. Quarters signed before the snapshot
+    existed (version 1), and quarters not yet signed, show the live roll."""
     branch = period.branch
-    rows = _rows(_members_of_period(period), year=period.year, quarter=period.quarter, order=order)
-    items = _items_by_member(PointEvent.objects.filter(period=period))
-    for row in rows:
-        row.items = [i for i in items.get(row.member_id, []) if i.kind != Kind.BASE]
+    snapshot = period.signed_snapshot if period.is_frozen else None
+    if snapshot:
+        rows = _signed_rows(snapshot, order=order)
+        branch_name = snapshot["branch"]["name"]
+    else:
+        rows = _rows(_members_of_period(period), year=period.year, quarter=period.quarter, order=order)
+        items = _items_by_member(PointEvent.objects.filter(period=period))
+        for row in rows:
+            row.items = [i for i in items.get(row.member_id, []) if i.kind != Kind.BASE]
+        branch_name = branch.name
     window_days = branch.posting_window_days
     window_end = period.posting_ends_on or (
         (clock.local_date(period.signed_at) if period.signed_at else clock.today())
         + datetime.timedelta(days=window_days)
     )
     signer = period.signed_by
+    if snapshot:
+        secretary_name = snapshot["signed_by"]
+    else:
+        secretary_name = (signer.get_full_name() or signer.get_username()) if signer else ""
     return {
         "kind": "posting",
         "title": _("%(branch)s %(year)s年第%(quarter)s季度党员积分公示")
-        % {"branch": branch.name, "year": period.year, "quarter": period.quarter},
+        % {"branch": branch_name, "year": period.year, "quarter": period.quarter},
         "branch": branch,
         "period": period,
         "rows": rows,
@@ -199,7 +260,7 @@ def posting_context(period: Period, *, order: str = Order.STROKES) -> dict:
         "reviewed_on": PointEvent.objects.filter(period=period).aggregate(last=Max("decided_at"))["last"]
         or period.review_started_at,
         "signed_on": period.signed_at,
-        "secretary_name": (signer.get_full_name() or signer.get_username()) if signer else "",
+        "secretary_name": secretary_name,
         "window_start": period.posted_at.date() if period.posted_at else None,
         "window_end": window_end,
         "window_days": window_days,

@@ -119,9 +119,11 @@ def _db_kind(request) -> str | None:
 def _ledger_triggers(request):
     """Every test runs with the ledger triggers in place.
 
-    Transactional tests end with a flush; on SQLite that is a DELETE the triggers refuse, so
-    they are dropped just before it and put back at the next test's start. (On PostgreSQL the
-    flush is a TRUNCATE, which row triggers don't see, and nothing needs doing.)
+    Transactional tests end with a flush. On SQLite that is a DELETE the row triggers refuse, so
+    they are dropped just before it; on PostgreSQL it is a TRUNCATE, which the TRUNCATE guards
+    refuse, so those (only those) are dropped just before it. Everything is put back at the next
+    test's start. Dropping a trigger is something only the tables' owner can do — the harness
+    does it as the owner; there is no switch production code could flip instead.
     """
     kind = _db_kind(request)
     if kind is None:
@@ -129,8 +131,10 @@ def _ledger_triggers(request):
         return
     request.getfixturevalue("transactional_db" if kind == "transactional" else "db")
     connection = connections["default"]
-    if connection.vendor == "sqlite":
-        triggers.install(connection)
+    triggers.install(connection)
     yield
-    if connection.vendor == "sqlite" and kind == "transactional":
-        triggers.uninstall(connection)
+    if kind == "transactional":
+        if connection.vendor == "sqlite":
+            triggers.uninstall(connection)
+        else:
+            triggers.truncate_guards_uninstall(connection)

@@ -234,6 +234,14 @@ def test_a_released_database_migrates_forward_without_losing_rows_or_triggers():
     for name, rows in values.items():
         assert _rows(KEY_VALUES[name]) == rows, f"{name} changed while migrating"
 
+    # Entries written before the chain existed are chained in the order they were written, and
+    # quarters signed before the snapshot keep the first hash algorithm (see migration 0009).
+    from ledger.audit.selectors import audit_chain_breaks
+
+    assert audit_chain_breaks() == []
+    assert _rows("SELECT COUNT(*) FROM ledger_auditentry WHERE entry_hash = ''") == [("0",)]
+    assert _rows("SELECT hash_version FROM ledger_period WHERE id = %s", [ids["signed"]]) == [("1",)]
+
     installed = _installed_triggers()
     assert triggers.expected_names(connection) <= installed
     with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:

@@ -117,6 +117,13 @@ class Period(models.Model):
     chain_index = models.PositiveIntegerField(_("链序号"), null=True, blank=True, editable=False)
     previous_hash = models.CharField(_("上一季度校验码"), max_length=64, blank=True, editable=False)
     content_hash = models.CharField(_("校验码"), max_length=64, blank=True, editable=False)
+    # How content_hash was computed: 1 = the events only (quarters signed before the snapshot
+    # existed); 2 = the events and ``signed_snapshot``. See ledger/book/selectors.py.
+    hash_version = models.PositiveSmallIntegerField(_("校验算法版本"), default=1, editable=False)
+    # What the board showed when the secretary signed (names, 村民小组, rule titles, figures,
+    # totals): the posting, the public page, exports and /verify/ of a signed quarter read this,
+    # never the live roll. Part of the hashed content; frozen by trigger with the quarter.
+    signed_snapshot = models.JSONField(_("签字时的公示内容"), default=dict, blank=True, editable=False)
     posted_at = models.DateTimeField(_("公示时间"), null=True, blank=True)
     posting_ends_on = models.DateField(_("公示截止日期"), null=True, blank=True)
     finalised_at = models.DateTimeField(_("定稿时间"), null=True, blank=True)

@@ -7,14 +7,17 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count, DecimalField, OuterRef, QuerySet, Subquery, Sum, Value
+from django.db.models import Count, DecimalField, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from branches.models import Organisation
 from branches.selectors import ancestors
 from core import clock
 from core.points import ZERO
 from core.quarters import quarter_of
+from ledger.audit.selectors import audit_chain_breaks, audit_chain_contains
 from ledger.book.models import Kind, MemberQuarterTotal, Period, PointEvent, ScoringRule
 from ledger.book.rules import counting_q
 from members.models import Member
@@ -278,12 +281,35 @@ HASHED_FIELDS = (
 )
 
 
-def period_content_hash(period: Period, *, previous_hash: str | None = None, chain_index: int | None = None) -> str:
-    """SHA-256 over the quarter's identity, its place in the chain and every event in it."""
-    events = [
+#: The hash algorithm new signatures use. 1: the quarter's identity, its place in the chain and its
+#: event rows (``HASHED_FIELDS``) — quarters signed before 2027 keep it and are verified with it.
+#: 2: the same and the signed snapshot (what the board shows: names, 村民小组, rule titles,
+#: figures and totals), so a rename after signing can't change a signed quarter unnoticed.
+HASH_VERSION = 2
+
+
+def _figure(value) -> str | None:
+    return None if value is None else str(Decimal(value).quantize(Decimal("0.1")))
+
+
+def _event_rows(period: Period) -> list[list]:
+    return [
         [str(value) if value is not None else None for value in row]
         for row in PointEvent.objects.filter(period=period).order_by("id").values_list(*HASHED_FIELDS)
     ]
+
+
+def period_content_hash(
+    period: Period,
+    *,
+    previous_hash: str | None = None,
+    chain_index: int | None = None,
+    version: int | None = None,
+    snapshot: dict | None = None,
+) -> str:
+    """SHA-256 over the quarter's identity, its place in the chain and every event in it; from
+    version 2 on, also over the signed snapshot (the stored one unless another is given)."""
+    version = version or period.hash_version
     payload = {
         "branch": period.branch_id,
         "year": period.year,
@@ -291,10 +317,209 @@ def period_content_hash(period: Period, *, previous_hash: str | None = None, cha
         "chain_index": period.chain_index if chain_index is None else chain_index,
         "previous": period.previous_hash if previous_hash is None else previous_hash,
         "fields": HASHED_FIELDS,
-        "events": events,
+        "events": _event_rows(period),
     }
+    if version >= 2:
+        payload["version"] = version
+        payload["snapshot"] = period.signed_snapshot if snapshot is None else snapshot
     encoded = json.dumps(payload, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(encoded.encode("utf-8")).hexdigest()
+
+
+# --- the signed snapshot -----------------------------------------------------------------------
+
+ENTRY_FIGURES = ("member", "rule", "kind", "points", "original_points", "occurred_on", "status")
+
+
+def _entry_figures(period: Period) -> list[dict]:
+    return [
+        {
+            "id": e.pk,
+            "member": e.member_id,
+            "rule": e.rule_id,
+            "kind": e.kind,
+            "points": _figure(e.points),
+            "original_points": _figure(e.original_points),
+            "occurred_on": e.occurred_on.isoformat(),
+            "status": e.status,
+            "correction_of": (
+                {"year": e.corrects.period.year, "quarter": e.corrects.period.quarter} if e.corrects_id else None
+            ),
+        }
+        for e in PointEvent.objects.filter(period=period).select_related("corrects__period").order_by("id")
+    ]
+
+
+def period_snapshot_build(period: Period, *, signed_by_name: str = "", audit_head: str = "") -> dict:
+    """What the board of this quarter shows, as plain JSON: the branch, the signer, every member
+    on it (name, 村民小组 and figures, in 姓氏笔画 order), every rule its entries use (code, title,
+    kind) and every entry's figures. Taken when the secretary signs; from then on the posting,
+    the public page, exports and /verify/ read it instead of the live roll and catalogue.
+
+    ``audit_head`` is the hash of the branch's last audit entry at signing: the printed code then
+    also vouches for the audit trail up to that moment (deleting its tail is found)."""
+    with_events = PointEvent.objects.filter(period=period).values("member_id")
+    members = member_totals(
+        Member.objects.filter(Q(branch=period.branch_id, status=Member.Status.ACTIVE) | Q(pk__in=with_events)),
+        year=period.year,
+        quarter=period.quarter,
+    ).order_by("name_strokes", "name_pinyin", "id")
+    entries = _entry_figures(period)
+    rules = ScoringRule.objects.filter(pk__in={e["rule"] for e in entries}).order_by("pk")
+    return {
+        "branch": {"code": period.branch.code, "name": period.branch.name},
+        "signed_by": signed_by_name,
+        "members": [
+            {
+                "id": m.pk,
+                "name": m.name,
+                "group": m.group,
+                **{part: _figure(getattr(m, part)) for part in ("base", "bonus", "deduction", "total", "ytd_total")},
+            }
+            for m in members
+        ],
+        "rules": {str(r.pk): {"code": r.code, "title": r.title, "kind": r.kind} for r in rules},
+        "entries": entries,
+        "audit_head": audit_head,
+    }
+
+
+_LABELS = {
+    "member": gettext_lazy("党员"),
+    "rule": gettext_lazy("细则"),
+    "kind": gettext_lazy("类别"),
+    "points": gettext_lazy("分值"),
+    "original_points": gettext_lazy("调整前分值"),
+    "occurred_on": gettext_lazy("发生日期"),
+    "status": gettext_lazy("审核状态"),
+    "correction_of": gettext_lazy("更正的季度"),
+    "name": gettext_lazy("姓名"),
+    "group": gettext_lazy("村民小组"),
+    "code": gettext_lazy("编号"),
+    "title": gettext_lazy("细则名称"),
+    "base": Kind.BASE.label,
+    "bonus": Kind.BONUS.label,
+    "deduction": Kind.DEDUCTION.label,
+}
+
+
+def period_snapshot_differences(period: Period) -> list[str]:
+    """Where a signed quarter's snapshot and its events disagree, named (member, rule, entry).
+
+    Hard differences: an entry whose figures differ from the snapshot's, an entry added or gone,
+    a member's printed figures that are not the sum of the printed entries, an entry naming a
+    member or rule missing from the snapshot. When none is found but the hash still differs, the
+    snapshot's names were changed: each name that differs from the live roll or catalogue is
+    listed as the likely place (a rename after signing is allowed, so a difference there is a
+    lead, not proof)."""
+    snapshot = period.signed_snapshot or {}
+    found: list[str] = []
+    signed = {e["id"]: e for e in snapshot.get("entries", [])}
+    current = {e["id"]: e for e in _entry_figures(period)}
+    for entry_id in sorted(signed.keys() | current.keys()):
+        was, now = signed.get(entry_id), current.get(entry_id)
+        if now is None:
+            found.append(_("条目 #%(id)s：签字时在公示内容中，台账中已不存在") % {"id": entry_id})
+        elif was is None:
+            found.append(_("条目 #%(id)s：台账中有，签字时的公示内容中没有") % {"id": entry_id})
+        else:
+            for name in (*ENTRY_FIGURES, "correction_of"):
+                if was.get(name) != now[name]:
+                    found.append(
+                        _("条目 #%(id)s：%(field)s签字时为 %(signed)s，现为 %(now)s")
+                        % {"id": entry_id, "field": _LABELS[name], "signed": was.get(name), "now": now[name]}
+                    )
+    members = {m["id"]: m for m in snapshot.get("members", [])}
+    rules = snapshot.get("rules", {})
+    sums: dict[int, dict[str, Decimal]] = defaultdict(lambda: defaultdict(lambda: ZERO))
+    for entry in signed.values():
+        if entry.get("member") not in members:
+            found.append(
+                _("条目 #%(id)s：党员 #%(member)s 不在签字时的公示内容中")
+                % {"id": entry["id"], "member": entry.get("member")}
+            )
+        if str(entry.get("rule")) not in rules:
+            found.append(
+                _("条目 #%(id)s：细则 #%(rule)s 不在签字时的公示内容中")
+                % {"id": entry["id"], "rule": entry.get("rule")}
+            )
+        if entry.get("status") == PointEvent.Status.APPROVED:
+            sums[entry.get("member")][entry.get("kind")] += Decimal(entry.get("points") or 0)
+    for member_id, member in members.items():
+        for kind in Kind.values:
+            if _figure(member.get(kind)) != _figure(sums[member_id][kind]):
+                found.append(
+                    _("党员 %(name)s（#%(id)s）：公示的%(kind)s为 %(shown)s，签字时的条目合计为 %(sum)s")
+                    % {
+                        "name": member.get("name"),
+                        "id": member_id,
+                        "kind": _LABELS[kind],
+                        "shown": member.get(kind),
+                        "sum": _figure(sums[member_id][kind]),
+                    }
+                )
+        parts = sum((Decimal(member.get(kind) or 0) for kind in Kind.values), ZERO)
+        if _figure(member.get("total")) != _figure(parts):
+            found.append(
+                _("党员 %(name)s（#%(id)s）：公示的合计 %(shown)s 不等于各项之和")
+                % {"name": member.get("name"), "id": member_id, "shown": member.get("total")}
+            )
+    if found:
+        return found
+    for m in Member.objects.filter(pk__in=members).only("id", "name", "group"):
+        for name in ("name", "group"):
+            if members[m.pk].get(name) != getattr(m, name):
+                found.append(
+                    _("党员 #%(id)s：%(field)s签字时的公示内容为“%(signed)s”，花名册现为“%(now)s”")
+                    % {"id": m.pk, "field": _LABELS[name], "signed": members[m.pk].get(name), "now": getattr(m, name)}
+                )
+    for r in ScoringRule.objects.filter(pk__in=[int(pk) for pk in rules if pk.isdigit()]):
+        for name in ("code", "title", "kind"):
+            if rules[str(r.pk)].get(name) != getattr(r, name):
+                found.append(
+                    _("细则 #%(id)s：%(field)s签字时的公示内容为“%(signed)s”，细则库现为“%(now)s”")
+                    % {
+                        "id": r.pk,
+                        "field": _LABELS[name],
+                        "signed": rules[str(r.pk)].get(name),
+                        "now": getattr(r, name),
+                    }
+                )
+    branch = snapshot.get("branch", {})
+    if branch.get("name") != period.branch.name:
+        found.append(
+            _("支部名称：签字时的公示内容为“%(signed)s”，现为“%(now)s”")
+            % {"signed": branch.get("name"), "now": period.branch.name}
+        )
+    return found
+
+
+def signed_snapshots(period_ids) -> dict[int, dict]:
+    """The signed snapshots of these quarters (those signed with one), by quarter id. The caller
+    passes ids it took from a scoped query."""
+    return dict(
+        Period.objects.filter(pk__in=period_ids, state__in=Period.FROZEN_STATES)
+        .exclude(signed_snapshot={})
+        .values_list("pk", "signed_snapshot")
+    )
+
+
+@dataclass
+class PeriodCheck:
+    matches: bool
+    differences: list[str]
+
+
+def period_check(period: Period) -> PeriodCheck:
+    """Hash a signed quarter again, now, from its events (and from version 2 on its snapshot),
+    and compare with the stored hash; on a mismatch name what differs."""
+    if period_content_hash(period) == period.content_hash:
+        return PeriodCheck(True, [])
+    if period.hash_version >= 2:
+        differences = period_snapshot_differences(period)
+    else:
+        differences = []
+    return PeriodCheck(False, differences or [_("台账中的条目与签字时的校验码不再相符")])
 
 
 @dataclass
@@ -328,11 +553,26 @@ def ledger_verify(branches: QuerySet[Organisation] | None = None) -> list[Ledger
                 problems.append(
                     LedgerProblem(period.branch.name, label, "link to the previous signed quarter is broken")
                 )
-            if period_content_hash(period) != period.content_hash:
+            check = period_check(period)
+            if not check.matches:
                 problems.append(
-                    LedgerProblem(period.branch.name, label, "stored events no longer match the signed hash")
+                    LedgerProblem(period.branch.name, label, "the signed content no longer matches its hash")
+                )
+                problems.extend(LedgerProblem(period.branch.name, label, text) for text in check.differences)
+            audit_head = (period.signed_snapshot or {}).get("audit_head")
+            if audit_head and not audit_chain_contains(period.branch_id, audit_head):
+                problems.append(
+                    LedgerProblem(
+                        period.branch.name, label, "the audit entry the signature vouches for is gone from the trail"
+                    )
                 )
             expected_previous = period.content_hash
+    wanted = None if branches is None else set(branches.values_list("pk", flat=True))
+    for broken in audit_chain_breaks():
+        if wanted is not None and broken.branch_id not in wanted:
+            continue
+        branch = Organisation.objects.filter(pk=broken.branch_id).first() if broken.branch_id else None
+        problems.append(LedgerProblem(branch.name if branch else "-", "audit", str(broken)))
     for member_id, period_id, stored, computed in stored_totals_mismatches():
         period = Period.objects.select_related("branch").get(pk=period_id)
         problems.append(

@@ -24,12 +24,14 @@ from branches.selectors import can_decide, can_sign
 from core import clock
 from core.points import ZERO, points_format
 from core.quarters import quarter_bounds, quarter_of
-from ledger.audit.services import SYSTEM_USERNAME, audit_record, system_user
+from ledger.audit.services import SYSTEM_USERNAME, audit_chain_head, audit_record, system_user
 from ledger.book import hooks, rules
 from ledger.book.images import evidence_prepare
 from ledger.book.models import Evidence, Kind, MemberQuarterTotal, Period, PointEvent, ScoringRule
 from ledger.book.selectors import (
+    HASH_VERSION,
     period_content_hash,
+    period_snapshot_build,
     rule_usage,
     rules_for_branch,
 )
@@ -587,6 +589,13 @@ def period_sign(*, actor: AbstractBaseUser, period: Period, on: datetime.date | 
     )
     period.chain_index = previous.chain_index + 1 if previous else 1
     period.previous_hash = previous.content_hash if previous else ""
+    # What the board shows is frozen with the events and hashed with them (version 2).
+    period.hash_version = HASH_VERSION
+    period.signed_snapshot = period_snapshot_build(
+        period,
+        signed_by_name=actor.get_full_name() or actor.get_username(),
+        audit_head=audit_chain_head(period.branch_id),
+    )
     period.content_hash = period_content_hash(period)
     period.state = Period.State.SIGNED
     period.signed_by = actor

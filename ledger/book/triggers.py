@@ -11,7 +11,15 @@ What they refuse, whoever asks — a view, the admin, the API or raw SQL:
 - changing a frozen quarter's identity, hash chain or signature, moving it back to open/review,
   or deleting it;
 - changing the cached totals or evidence of a frozen quarter;
-- updating or deleting an audit entry.
+- updating or deleting an audit entry;
+- on PostgreSQL, TRUNCATE of the ledger tables and the audit trail (statement triggers: row
+  triggers don't see a TRUNCATE). SQLite has no TRUNCATE; its ``DELETE FROM`` is a row delete,
+  which the row triggers refuse.
+
+The test suite's flush on PostgreSQL is a TRUNCATE: its harness drops only the TRUNCATE guards
+just before a flush (``truncate_guards_uninstall``) and installs everything again at the next
+test, as it does with the row triggers on SQLite. Dropping a trigger takes the table's owner,
+who could do that anyway; no session setting or flag lets anyone else through.
 """
 
 from django.db.backends.base.base import BaseDatabaseWrapper
@@ -53,7 +61,9 @@ BEGIN
            OR NEW.previous_hash IS DISTINCT FROM OLD.previous_hash
            OR NEW.chain_index IS DISTINCT FROM OLD.chain_index
            OR NEW.signed_at IS DISTINCT FROM OLD.signed_at
-           OR NEW.signed_by_id IS DISTINCT FROM OLD.signed_by_id THEN
+           OR NEW.signed_by_id IS DISTINCT FROM OLD.signed_by_id
+           OR NEW.hash_version IS DISTINCT FROM OLD.hash_version
+           OR NEW.signed_snapshot IS DISTINCT FROM OLD.signed_snapshot THEN
             RAISE EXCEPTION 'ledger: signed quarter % cannot be changed', OLD.id
                 USING ERRCODE = 'restrict_violation';
         END IF;
@@ -114,9 +124,43 @@ CREATE TRIGGER ledger_evidence_guard BEFORE INSERT OR UPDATE OR DELETE ON ledger
 DROP TRIGGER IF EXISTS ledger_audit_guard ON ledger_auditentry;
 CREATE TRIGGER ledger_audit_guard BEFORE UPDATE OR DELETE ON ledger_auditentry
     FOR EACH ROW EXECUTE FUNCTION ledger_audit_guard();
+
+CREATE OR REPLACE FUNCTION ledger_truncate_guard() RETURNS trigger AS $$
+BEGIN
+    RAISE EXCEPTION 'ledger: % cannot be truncated', TG_TABLE_NAME USING ERRCODE = 'restrict_violation';
+END;
+$$ LANGUAGE plpgsql;
 """
 
-POSTGRES_UNINSTALL = """
+#: Tables no TRUNCATE may empty (PostgreSQL): the book and the audit trail. A TRUNCATE … CASCADE
+#: from a table they reference reaches them too, and is refused.
+TRUNCATE_GUARDED = (
+    "ledger_pointevent",
+    "ledger_period",
+    "ledger_memberquartertotal",
+    "ledger_evidence",
+    "ledger_auditentry",
+)
+
+
+def _truncate_trigger(table: str) -> str:
+    return f"{table}_no_truncate"
+
+
+POSTGRES_INSTALL += "".join(
+    f"DROP TRIGGER IF EXISTS {_truncate_trigger(t)} ON {t};\n"
+    f"CREATE TRIGGER {_truncate_trigger(t)} BEFORE TRUNCATE ON {t}"
+    " FOR EACH STATEMENT EXECUTE FUNCTION ledger_truncate_guard();\n"
+    for t in TRUNCATE_GUARDED
+)
+
+POSTGRES_UNINSTALL_TRUNCATE = "".join(
+    f"DROP TRIGGER IF EXISTS {_truncate_trigger(t)} ON {t};\n" for t in TRUNCATE_GUARDED
+)
+
+POSTGRES_UNINSTALL = (
+    POSTGRES_UNINSTALL_TRUNCATE
+    + """
 DROP TRIGGER IF EXISTS ledger_pointevent_guard ON ledger_pointevent;
 DROP TRIGGER IF EXISTS ledger_period_guard ON ledger_period;
 DROP TRIGGER IF EXISTS ledger_total_guard ON ledger_memberquartertotal;
@@ -126,8 +170,10 @@ DROP FUNCTION IF EXISTS ledger_pointevent_guard();
 DROP FUNCTION IF EXISTS ledger_period_guard();
 DROP FUNCTION IF EXISTS ledger_frozen_child_guard();
 DROP FUNCTION IF EXISTS ledger_audit_guard();
+DROP FUNCTION IF EXISTS ledger_truncate_guard();
 DROP FUNCTION IF EXISTS ledger_period_frozen(bigint);
 """
+)
 
 
 def _sqlite_frozen(period_expr: str) -> str:
@@ -158,7 +204,8 @@ SQLITE_TRIGGERS = {
         " OR NEW.branch_id IS NOT OLD.branch_id OR NEW.year IS NOT OLD.year"
         " OR NEW.quarter IS NOT OLD.quarter OR NEW.content_hash IS NOT OLD.content_hash"
         " OR NEW.previous_hash IS NOT OLD.previous_hash OR NEW.chain_index IS NOT OLD.chain_index"
-        " OR NEW.signed_at IS NOT OLD.signed_at OR NEW.signed_by_id IS NOT OLD.signed_by_id)",
+        " OR NEW.signed_at IS NOT OLD.signed_at OR NEW.signed_by_id IS NOT OLD.signed_by_id"
+        "{snapshot})",
         "ledger: signed quarter cannot be changed",
     ),
     "ledger_period_no_delete": (
@@ -209,9 +256,18 @@ SQLITE_TRIGGERS = {
 }
 
 
-def sqlite_statements(install: bool = True) -> list[str]:
+#: Added by migration 0009; a database migrated only part of the way (the triggers are installed
+#: by 0002 and again after every migrate) doesn't have them yet, and SQLite refuses a trigger
+#: that names a missing column the next time it rebuilds a table.
+_SQLITE_SNAPSHOT_CONDITION = (
+    " OR NEW.hash_version IS NOT OLD.hash_version OR NEW.signed_snapshot IS NOT OLD.signed_snapshot"
+)
+
+
+def sqlite_statements(install: bool = True, *, with_snapshot: bool = True) -> list[str]:
     statements = []
     for name, (when, condition, message) in SQLITE_TRIGGERS.items():
+        condition = condition.replace("{snapshot}", _SQLITE_SNAPSHOT_CONDITION if with_snapshot else "")
         statements.append(f"DROP TRIGGER IF EXISTS {name}")
         if install:
             statements.append(
@@ -226,7 +282,10 @@ def install(connection: BaseDatabaseWrapper) -> None:
         if connection.vendor == "postgresql":
             cursor.execute(POSTGRES_INSTALL)
         elif connection.vendor == "sqlite":
-            for statement in sqlite_statements(install=True):
+            columns = {
+                column.name for column in connection.introspection.get_table_description(cursor, "ledger_period")
+            }
+            for statement in sqlite_statements(install=True, with_snapshot="signed_snapshot" in columns):
                 cursor.execute(statement)
         else:  # pragma: no cover - only the two supported databases
             raise NotImplementedError(f"no ledger triggers for {connection.vendor}")
@@ -239,6 +298,14 @@ def uninstall(connection: BaseDatabaseWrapper) -> None:
         elif connection.vendor == "sqlite":
             for statement in sqlite_statements(install=False):
                 cursor.execute(statement)
+
+
+def truncate_guards_uninstall(connection: BaseDatabaseWrapper) -> None:
+    """Drop only the TRUNCATE guards (PostgreSQL), for the test harness's flush; ``install`` puts
+    them back. Production code never calls this."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(POSTGRES_UNINSTALL_TRUNCATE)
 
 
 def installed_names(connection: BaseDatabaseWrapper) -> set[str]:
@@ -258,5 +325,6 @@ def expected_names(connection: BaseDatabaseWrapper) -> set[str]:
             "ledger_total_guard",
             "ledger_evidence_guard",
             "ledger_audit_guard",
+            *(_truncate_trigger(t) for t in TRUNCATE_GUARDED),
         }
     return set(SQLITE_TRIGGERS)

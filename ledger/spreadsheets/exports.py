@@ -22,7 +22,7 @@ from branches.selectors import descendants
 from core.jobs import job_send_on_commit
 from core.spreadsheets import safe_cell
 from ledger.book.models import Period, PointEvent
-from ledger.book.selectors import branch_totals, member_totals
+from ledger.book.selectors import branch_totals, member_totals, signed_snapshots
 from ledger.spreadsheets.models import ExportJob
 from members.models import Member
 
@@ -63,15 +63,34 @@ class Export:
         return sum(sheet.count for sheet in self.sheets)
 
 
+class SignedNames:
+    """Names as signed: for an event of a quarter signed with a snapshot, its member's name and
+    村民小组 and its rule's code and title as the board printed them; otherwise today's."""
+
+    def __init__(self, periods) -> None:
+        """``periods``: ids of quarters the caller may already see (from its scoped events)."""
+        self._by_period: dict[int, tuple[dict, dict]] = {}
+        for period_id, snapshot in signed_snapshots(periods).items():
+            members = {m["id"]: m for m in snapshot.get("members", [])}
+            self._by_period[period_id] = (members, snapshot.get("rules", {}))
+
+    def member(self, e: PointEvent) -> tuple[str, str]:
+        signed = self._by_period.get(e.period_id, ({}, {}))[0].get(e.member_id)
+        return (signed["name"], signed["group"]) if signed else (e.member.name, e.member.group)
+
+    def rule(self, e: PointEvent) -> tuple[str, str]:
+        signed = self._by_period.get(e.period_id, ({}, {}))[1].get(str(e.rule_id))
+        return (signed["code"], signed["title"]) if signed else (e.rule.code, e.rule.title)
+
+
 def _event_rows(events) -> Iterable[list]:
+    names = SignedNames(events.order_by().values("period_id").distinct())
     for e in events.iterator(chunk_size=2000):
         yield [
             e.occurred_on,
             f"{e.period.year}Q{e.period.quarter}",
-            e.member.name,
-            e.member.group,
-            e.rule.code,
-            e.rule.title,
+            *names.member(e),
+            *names.rule(e),
             e.get_kind_display(),
             float(e.points),
             float(e.original_points) if e.original_points is not None else None,
@@ -114,15 +133,27 @@ def branch_quarter_export(user, params: dict) -> Export:
         "name_strokes", "name_pinyin", "id"
     )
     period = Period.objects.visible_to(user).filter(branch=branch, year=year, quarter=quarter).first()
-    totals = Sheet(
-        title=_("季度汇总"),
-        headers=["党员", "村民小组", "基础积分", "贡献加分", "违规扣分", "本季度合计", "年度累计"],
-        rows=(
-            [m.name, m.group, float(m.base), float(m.bonus), float(m.deduction), float(m.total), float(m.ytd_total)]
-            for m in members
-        ),
-        count=members.count(),
-    )
+    totals_headers = ["党员", "村民小组", "基础积分", "贡献加分", "违规扣分", "本季度合计", "年度累计"]
+    if period is not None and period.is_frozen and period.signed_snapshot:
+        # A signed quarter exports what was signed: the board's rows as the snapshot holds them.
+        signed = period.signed_snapshot["members"]
+        figures = ("base", "bonus", "deduction", "total", "ytd_total")
+        totals = Sheet(
+            title=_("季度汇总"),
+            headers=totals_headers,
+            rows=([m["name"], m["group"], *(float(m[f]) for f in figures)] for m in signed),
+            count=len(signed),
+        )
+    else:
+        totals = Sheet(
+            title=_("季度汇总"),
+            headers=totals_headers,
+            rows=(
+                [m.name, m.group, float(m.base), float(m.bonus), float(m.deduction), float(m.total), float(m.ytd_total)]
+                for m in members
+            ),
+            count=members.count(),
+        )
     detail = Sheet(title=_("积分明细"), headers=EVENT_HEADERS, rows=_event_rows(events), count=events.count())
     state = period.get_state_display() if period else _("尚无记录")
     return Export(filename=f"{branch.name}-{year}年第{quarter}季度-{state}.xlsx", sheets=[totals, detail])
