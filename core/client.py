@@ -7,6 +7,8 @@ places from the right. Anything further left is whatever the client wrote and is
 with no trusted proxy, X-Forwarded-For is ignored.
 """
 
+import ipaddress
+
 from django.conf import settings
 
 
@@ -19,3 +21,15 @@ def client_address(request) -> str:
     if len(forwarded) < proxies:
         return remote  # fewer hops than configured: not set by our proxies
     return forwarded[-proxies]
+
+
+def client_ip(request) -> str | None:
+    """The client's address as an IP, or None when it is unknown or not an address (a test
+    client's bare request, a mangled header): for records that store an IP, such as the login
+    lockout's, where the database column only takes addresses."""
+    address = client_address(request)
+    try:
+        ipaddress.ip_address(address)
+    except ValueError:
+        return None
+    return address

@@ -272,10 +272,12 @@ class Command(BaseCommand):
             last = len(quarters) - 1
             cursor.execute(
                 "INSERT INTO ledger_period (branch_id, year, quarter, state, previous_hash, content_hash,"
-                " review_started_at, review_started_by_id)"
+                " review_started_at, review_started_by_id, hash_version)"
                 " SELECT b.id, q.year, q.quarter, CASE WHEN q.n = %s THEN 'review' ELSE 'open' END, '', '',"
-                " CASE WHEN q.n = %s THEN now() END, CASE WHEN q.n = %s THEN b.secretary_id END"
-                " FROM seed_branch b, seed_quarter q",
+                " CASE WHEN q.n = %s THEN now() END, CASE WHEN q.n = %s THEN b.secretary_id END,"
+                # Generated quarters are chained with hash version 1 (events only, no signed
+                # snapshot), as quarters signed before version 2 are: fast to build in bulk.
+                " 1 FROM seed_branch b, seed_quarter q",
                 [last - 1, last - 1, last - 1],
             )
             cursor.execute(
@@ -377,14 +379,14 @@ class Command(BaseCommand):
             Period.objects.filter(year__lte=latest[0])
             .exclude(year=latest[0], quarter__gt=latest[1])
             .order_by("branch_id", "year", "quarter")
-            .only("id", "branch_id", "year", "quarter")
+            .only("id", "branch_id", "year", "quarter", "hash_version")
         )
         branch_id, previous, index = None, "", 0
         for period in periods.iterator(chunk_size=2000):
             if period.branch_id != branch_id:
                 branch_id, previous, index = period.branch_id, "", 0
             index += 1
-            content = period_content_hash(period, previous_hash=previous, chain_index=index)
+            content = period_content_hash(period, previous_hash=previous, chain_index=index, version=1)
             state = "posted" if (period.year, period.quarter) == latest else "final"
             rows.append((period.pk, index, previous, content, state))
             previous = content
