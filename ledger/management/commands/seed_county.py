@@ -272,12 +272,12 @@ class Command(BaseCommand):
             last = len(quarters) - 1
             cursor.execute(
                 "INSERT INTO ledger_period (branch_id, year, quarter, state, previous_hash, content_hash,"
-                " review_started_at, review_started_by_id, hash_version)"
+                " review_started_at, review_started_by_id, hash_version, signed_snapshot)"
                 " SELECT b.id, q.year, q.quarter, CASE WHEN q.n = %s THEN 'review' ELSE 'open' END, '', '',"
                 " CASE WHEN q.n = %s THEN now() END, CASE WHEN q.n = %s THEN b.secretary_id END,"
                 # Generated quarters are chained with hash version 1 (events only, no signed
                 # snapshot), as quarters signed before version 2 are: fast to build in bulk.
-                " 1 FROM seed_branch b, seed_quarter q",
+                " 1, '{}'::jsonb FROM seed_branch b, seed_quarter q",
                 [last - 1, last - 1, last - 1],
             )
             cursor.execute(
