@@ -14,7 +14,7 @@ from decimal import Decimal
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils.translation import gettext as _
 
@@ -27,7 +27,7 @@ from core.quarters import quarter_bounds, quarter_of
 from ledger.audit.services import SYSTEM_USERNAME, audit_record, system_user
 from ledger.book import hooks, rules
 from ledger.book.images import evidence_prepare
-from ledger.book.models import Evidence, Kind, MemberQuarterTotal, Period, PointEvent, ScoringRule
+from ledger.book.models import Evidence, Kind, MemberQuarterTotal, Period, PointEvent, QuarterCount, ScoringRule
 from ledger.book.selectors import (
     period_content_hash,
     rule_usage,
@@ -104,11 +104,39 @@ def _check_caps(
 
 
 def _total_add(event: PointEvent) -> None:
-    """Add an approved event's points to the cached member-quarter total, atomically in the DB."""
-    total, _created = MemberQuarterTotal.objects.get_or_create(member_id=event.member_id, period_id=event.period_id)
-    MemberQuarterTotal.objects.filter(pk=total.pk).update(
-        **{event.kind: F(event.kind) + event.points, "total": F("total") + event.points}
-    )
+    """Add an approved event's points to the cached member-quarter total, atomically in the DB:
+    one upsert (``INSERT … ON CONFLICT DO UPDATE``, on both databases) under the quarter's lock."""
+    points = {kind: event.points if kind == event.kind else ZERO for kind in Kind.values}
+    table = MemberQuarterTotal._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (member_id, period_id, base, bonus, deduction, total)"
+            " VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (member_id, period_id) DO UPDATE SET"
+            f" base = {table}.base + excluded.base, bonus = {table}.bonus + excluded.bonus,"
+            f" deduction = {table}.deduction + excluded.deduction, total = {table}.total + excluded.total",
+            [event.member_id, event.period_id, points["base"], points["bonus"], points["deduction"], event.points],
+        )
+
+
+def _count_move(period_id: int, *, from_status: str | None, to_status: str) -> None:
+    """Keep the quarter's entry counts (``QuarterCount``) in step, in one statement under the
+    quarter's lock: an entry arrived in ``to_status`` (``from_status`` None: an upsert) or moved
+    between states (its quarter's row exists since the entry arrived: an update)."""
+    if from_status is None:
+        arrived = dict.fromkeys(Status.values, 0) | {to_status: 1}
+        table = QuarterCount._meta.db_table
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {table} (period_id, pending, approved, rejected) VALUES (%s, %s, %s, %s)"
+                " ON CONFLICT (period_id) DO UPDATE SET"
+                f" pending = {table}.pending + excluded.pending, approved = {table}.approved + excluded.approved,"
+                f" rejected = {table}.rejected + excluded.rejected",
+                [period_id, arrived["pending"], arrived["approved"], arrived["rejected"]],
+            )
+    elif from_status != to_status:
+        QuarterCount.objects.filter(period_id=period_id).update(
+            **{from_status: F(from_status) - 1, to_status: F(to_status) + 1}
+        )
 
 
 # --- recording entries -------------------------------------------------------------------------
@@ -251,6 +279,7 @@ def entry_write(
         if dedupe_key and PointEvent.objects.filter(dedupe_key=dedupe_key).exists():
             raise ValidationError({"__all__": _("这条记录已经登记过，不能重复登记。")}) from None
         raise
+    _count_move(period.pk, from_status=None, to_status=event.status)
     for content in prepared:
         Evidence.objects.create(event=event, image=content)
     audit_record(
@@ -376,6 +405,7 @@ def _lock_for_decision(actor: AbstractBaseUser, event: PointEvent) -> PointEvent
 
 
 def _decide(event: PointEvent, *, actor: AbstractBaseUser, status: str, reason: str) -> None:
+    _count_move(event.period_id, from_status=event.status, to_status=status)
     event.status = status
     event.decision_reason = reason
     event.decided_by = actor
