@@ -11,7 +11,6 @@ from django.db.models import Count, DecimalField, FilteredRelation, OuterRef, Q,
 from django.db.models.functions import Coalesce
 
 from branches.models import Organisation
-from branches.selectors import ancestors
 from core import clock
 from core.points import ZERO
 from core.quarters import quarter_of
@@ -25,18 +24,31 @@ from members.models import Member
 # --- rules -------------------------------------------------------------------------------------
 
 
-def rules_for_branch(branch: Organisation, *, kind: str | None = None) -> QuerySet[ScoringRule]:
-    """The branch's scoring catalogue: rules set anywhere above it, the nearest one winning a code."""
-    chain = {org.pk: len(org.path) for org in ancestors(branch)}
-    nearest: dict[str, tuple[int, int]] = {}
-    for rule_id, code, org_id in ScoringRule.objects.filter(organisation_id__in=chain).values_list(
-        "id", "code", "organisation_id"
+def _nearest_rules(branch: Organisation) -> dict[str, tuple[int, int, bool]]:
+    """Code -> (depth, rule id, active) of the rule nearest the branch, in one query: the branch's
+    ancestors are read from its path (county first), so their depth needs no query of its own."""
+    chain = {int(part): depth for depth, part in enumerate(branch.path.strip("/").split("/")) if part}
+    nearest: dict[str, tuple[int, int, bool]] = {}
+    for rule_id, code, org_id, active in ScoringRule.objects.filter(organisation_id__in=chain).values_list(
+        "id", "code", "organisation_id", "is_active"
     ):
         depth = chain[org_id]
         if code not in nearest or depth > nearest[code][0]:
-            nearest[code] = (depth, rule_id)
-    rules = ScoringRule.objects.filter(id__in=[rule_id for _depth, rule_id in nearest.values()], is_active=True)
+            nearest[code] = (depth, rule_id, active)
+    return nearest
+
+
+def rules_for_branch(branch: Organisation, *, kind: str | None = None) -> QuerySet[ScoringRule]:
+    """The branch's scoring catalogue: rules set anywhere above it, the nearest one winning a code."""
+    rules = ScoringRule.objects.filter(
+        id__in=[rule_id for _depth, rule_id, _active in _nearest_rules(branch).values()], is_active=True
+    )
     return rules.filter(kind=kind) if kind else rules
+
+
+def rule_applies(branch: Organisation, rule: ScoringRule) -> bool:
+    """Whether ``rule`` is in the branch's catalogue (``rules_for_branch``), in one query."""
+    return any(rule_id == rule.pk and active for _depth, rule_id, active in _nearest_rules(branch).values())
 
 
 def usage_by_member_rule(

@@ -30,6 +30,7 @@ from ledger.book.images import evidence_prepare
 from ledger.book.models import Evidence, Kind, MemberQuarterTotal, Period, PointEvent, QuarterCount, ScoringRule
 from ledger.book.selectors import (
     period_content_hash,
+    rule_applies,
     rule_usage,
     rules_for_branch,
 )
@@ -72,7 +73,12 @@ def _clean_text(value: str, *, field: str, required_message: str, max_length: in
 
 def period_for(*, branch: Organisation, day: datetime.date, lock: bool = True) -> Period:
     """The branch's quarter that contains ``day``, created open if it does not exist yet."""
-    period, _created = Period.objects.get_or_create(branch=branch, year=day.year, quarter=quarter_of(day))
+    key = {"branch": branch, "year": day.year, "quarter": quarter_of(day)}
+    if lock:  # the quarter usually exists: lock it in one statement, create it only when missing
+        period = Period.objects.select_for_update().filter(**key).first()
+        if period is not None:
+            return period
+    period, _created = Period.objects.get_or_create(**key)
     if lock:
         period = Period.objects.select_for_update().get(pk=period.pk)
     return period
@@ -181,7 +187,7 @@ def entry_validate(
             "name": member.name,
             "status": member.get_status_display(),
         }
-    if corrects is None and not rules_for_branch(member.branch).filter(pk=rule.pk).exists():
+    if corrects is None and not rule_applies(member.branch, rule):
         errors["rule"] = _("“%(rule)s”不是本支部适用的积分细则。") % {"rule": rule.title}
     if not isinstance(occurred_on, datetime.date):
         errors["occurred_on"] = _("请填写发生日期。")
@@ -235,8 +241,10 @@ def entry_write(
     branch = member.branch
     period = period_for(branch=branch, day=draft.occurred_on)
     _refuse_frozen(period)
-    # Serialise entries for one member, so two at once can't both fit under a cap.
-    list(Member.objects.select_for_update().filter(pk=member.pk).values_list("pk", flat=True))
+    # Entries of one quarter are serialised by its lock (above): that covers double claims (one
+    # day, one quarter) and quarter caps. A year cap spans quarters, so then the member is locked too.
+    if rule.cap_per_year is not None and draft.corrects is None:
+        list(Member.objects.select_for_update().filter(pk=member.pk).values_list("pk", flat=True))
     if dedupe_key and PointEvent.objects.filter(dedupe_key=dedupe_key).exists():
         raise ValidationError({"__all__": _("这条记录已经登记过，不能重复登记。")})
     if draft.corrects is None and draft.entry_method != EntryMethod.BASE:
@@ -273,7 +281,10 @@ def entry_write(
         corrects=draft.corrects,
     )
     try:
-        with transaction.atomic():
+        if dedupe_key:  # only a keyed entry can collide; its savepoint keeps the transaction usable
+            with transaction.atomic():
+                event.save()
+        else:
             event.save()
     except IntegrityError:
         if dedupe_key and PointEvent.objects.filter(dedupe_key=dedupe_key).exists():
@@ -327,7 +338,11 @@ def claim_record(
     """
     is_self = member.user_id is not None and member.user_id == actor.pk
     if not is_self:
-        require_write(actor, member.branch)
+        # the scope check loads the member's branch too (one query, not two)
+        branch = branch_scope(actor, write=True).filter(pk=member.branch_id).first()
+        if branch is None:
+            raise PermissionDenied(_("您无权操作该支部的积分台账。"))
+        member.branch = branch
     if rule.kind == Kind.DEDUCTION:
         raise ValidationError({"rule": _("扣分只能由书记或支委会录入，并须写明理由。")})
     if is_self:
