@@ -16,7 +16,7 @@ from branches.admin_scope import (
 from branches.scope import officer_organisations
 from ledger.audit.models import AuditEntry
 from ledger.book import services
-from ledger.book.models import Evidence, MemberQuarterTotal, Period, PointEvent, ScoringRule
+from ledger.book.models import Evidence, MemberQuarterTotal, Period, PointEvent, QuarterCount, ScoringRule
 from ledger.meetings.models import Attendance, Meeting
 from ledger.review.admin import PeriodReviewMixin, event_history_table
 from ledger.spreadsheets.models import ExportJob, ImportBatch
@@ -223,6 +223,15 @@ class MemberQuarterTotalAdmin(ReadOnlyAdmin):
     list_filter = ("period__year", "period__quarter", ("period__branch", ScopedBranchFilter))
     search_fields = ("member__name", "member__name_initials", "member__name_pinyin")
     list_select_related = ("member", "period", "period__branch")
+    show_full_result_count = False
+    paginator = EstimatedCountPaginator
+
+
+@admin.register(QuarterCount)
+class QuarterCountAdmin(ReadOnlyAdmin):
+    list_display = ("period", "pending", "approved", "rejected")
+    list_filter = ("period__year", "period__quarter", ("period__branch", ScopedBranchFilter))
+    list_select_related = ("period", "period__branch")
     show_full_result_count = False
     paginator = EstimatedCountPaginator
 

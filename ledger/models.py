@@ -7,7 +7,16 @@ The model registry of the `ledger` app: each room defines its models in
 ledger/<room>/models.py; importing them here registers them under the app label "ledger"."""
 
 from ledger.audit.models import AuditEntry  # noqa: F401
-from ledger.book.models import Evidence, Kind, MemberQuarterTotal, Period, PointEvent, ScoringRule, evidence_path  # noqa: F401
+from ledger.book.models import (  # noqa: F401
+    Evidence,
+    Kind,
+    MemberQuarterTotal,
+    Period,
+    PointEvent,
+    QuarterCount,
+    ScoringRule,
+    evidence_path,
+)
 from ledger.meetings.models import Attendance, Meeting  # noqa: F401
 from ledger.review.models import Feedback, ReviewMark  # noqa: F401
 from ledger.spreadsheets.models import ExportJob, ImportBatch, export_path  # noqa: F401

@@ -12,9 +12,7 @@ and query count of one run, the floor (a raw SQL read of the same figures) and t
 import argparse
 import base64
 import datetime
-import itertools
 import os
-import random
 import statistics
 import sys
 import time
@@ -49,7 +47,7 @@ def main() -> None:
     from core.quarters import quarter_of
     from ledger.book.models import Period, PointEvent
     from ledger.book.selectors import rules_for_branch
-    from ledger.book.services import claim_record
+    from ledger.book.services import claim_record, event_approve
     from members.models import Member
     from reports.selectors import rollup_context
 
@@ -124,14 +122,31 @@ def main() -> None:
     )
     middle = PointEvent.objects.order_by("-id").values_list("id", flat=True).first() // 2
     deep_cursor = base64.b64encode(urlencode({"p": middle}).encode()).decode()
-    member = Member.objects.filter(branch=branch).exclude(user=None).first()
     rule = rules_for_branch(branch, kind="bonus").first()
 
-    days_back = itertools.count(random.randrange(1, 40))
+    # one claim per member, of a deed on a day none of them has claimed yet (a second claim of one
+    # deed on one day is refused): the branch's members, newest day first
+    fresh = [
+        (m, on)
+        for on in (day - datetime.timedelta(days=n) for n in range(60))
+        for m in Member.objects.filter(branch=branch, status="active").exclude(
+            events__rule=rule, events__occurred_on=on
+        )[:6]
+    ]
 
-    def claim():  # a different day each time: a second claim of one deed on one day is refused
-        on = day - datetime.timedelta(days=next(days_back) % 50)
-        claim_record(actor=users["secretary"], member=member, rule=rule, occurred_on=on, account="基准测试：一条申报")
+    def claim():
+        who, on = fresh.pop(0)
+        claimed.append(
+            claim_record(actor=users["secretary"], member=who, rule=rule, occurred_on=on, account="基准测试：一条申报")
+        )
+
+    claimed: list = []
+    decider = User.objects.filter(roles__organisation=branch, roles__role="committee").exclude(pk=users["secretary"].pk)
+
+    def approve():  # the claims just made, one each time (the committee member did not enter them)
+        event_approve(actor=decider.first() or users["superuser"], event=claimed.pop())
+
+    current = Period.objects.filter(branch=branch, year=year, quarter=quarter).first()
 
     cases = [
         ("/overview/ county officer", page("county_officer", "/overview/"), (branch_floor, (year, quarter))),
@@ -172,7 +187,13 @@ def main() -> None:
         ),
         ("API periods page 1, county officer", page("county_officer", "/api/v1/periods/"), None),
         ("/me/", page("member", "/me/"), None),
+        (
+            "committee review page (current quarter)",
+            page("superuser", f"/admin/ledger/period/{current.pk}/review/") if current else None,
+            None,
+        ),
         ("one claim (claim_record)", claim, None),
+        ("one decision (event_approve)", approve, None),
     ]
     print(f"county: {n_events:,} entries (estimate); quarter {year}Q{quarter}; median of {args.repeat}, warm")
     print(f"{'what':40} {'server ms':>10} {'DB ms':>8} {'queries':>8} {'floor ms':>9} {'ratio':>7}")

@@ -372,3 +372,28 @@ class MemberQuarterTotal(models.Model):
 
     def __str__(self) -> str:
         return f"{self.member_id} {self.period_id}: {self.total}"
+
+
+class QuarterCount(models.Model):
+    """How many entries a quarter holds in each review state, kept in step by services.
+
+    One row per quarter, changed in the same transaction as the entry (under the quarter's row
+    lock, which every claim and decision takes anyway). It exists so the overview and the county
+    roll-up read one row per branch instead of counting every entry of the quarter; it must equal
+    the entries (``stored_totals_mismatches`` checks it, so ``ledger_verify`` and the tests do)."""
+
+    period = models.OneToOneField(Period, verbose_name=_("季度"), on_delete=models.PROTECT, related_name="counts")
+    pending = models.PositiveIntegerField(_("待审核"), default=0)
+    approved = models.PositiveIntegerField(_("已通过"), default=0)
+    rejected = models.PositiveIntegerField(_("未通过"), default=0)
+
+    # scope: see branches/querysets.py
+    branch_path = "period__branch"
+    objects = ScopedManager()
+
+    class Meta:
+        verbose_name = _("季度条目数")
+        verbose_name_plural = _("季度条目数")
+
+    def __str__(self) -> str:
+        return f"{self.period_id}: {self.pending}/{self.approved}/{self.rejected}"

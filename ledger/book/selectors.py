@@ -7,18 +7,17 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count, DecimalField, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models import Count, DecimalField, FilteredRelation, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from branches.models import Organisation
-from branches.selectors import ancestors
 from core import clock
 from core.points import ZERO
 from core.quarters import quarter_of
 from ledger.audit.selectors import audit_chain_breaks, audit_chain_contains
-from ledger.book.models import Kind, MemberQuarterTotal, Period, PointEvent, ScoringRule
+from ledger.book.models import Kind, MemberQuarterTotal, Period, PointEvent, QuarterCount, ScoringRule
 from ledger.book.rules import counting_q
 from members.models import Member
 
@@ -28,18 +27,31 @@ from members.models import Member
 # --- rules -------------------------------------------------------------------------------------
 
 
-def rules_for_branch(branch: Organisation, *, kind: str | None = None) -> QuerySet[ScoringRule]:
-    """The branch's scoring catalogue: rules set anywhere above it, the nearest one winning a code."""
-    chain = {org.pk: len(org.path) for org in ancestors(branch)}
-    nearest: dict[str, tuple[int, int]] = {}
-    for rule_id, code, org_id in ScoringRule.objects.filter(organisation_id__in=chain).values_list(
-        "id", "code", "organisation_id"
+def _nearest_rules(branch: Organisation) -> dict[str, tuple[int, int, bool]]:
+    """Code -> (depth, rule id, active) of the rule nearest the branch, in one query: the branch's
+    ancestors are read from its path (county first), so their depth needs no query of its own."""
+    chain = {int(part): depth for depth, part in enumerate(branch.path.strip("/").split("/")) if part}
+    nearest: dict[str, tuple[int, int, bool]] = {}
+    for rule_id, code, org_id, active in ScoringRule.objects.filter(organisation_id__in=chain).values_list(
+        "id", "code", "organisation_id", "is_active"
     ):
         depth = chain[org_id]
         if code not in nearest or depth > nearest[code][0]:
-            nearest[code] = (depth, rule_id)
-    rules = ScoringRule.objects.filter(id__in=[rule_id for _depth, rule_id in nearest.values()], is_active=True)
+            nearest[code] = (depth, rule_id, active)
+    return nearest
+
+
+def rules_for_branch(branch: Organisation, *, kind: str | None = None) -> QuerySet[ScoringRule]:
+    """The branch's scoring catalogue: rules set anywhere above it, the nearest one winning a code."""
+    rules = ScoringRule.objects.filter(
+        id__in=[rule_id for _depth, rule_id, _active in _nearest_rules(branch).values()], is_active=True
+    )
     return rules.filter(kind=kind) if kind else rules
+
+
+def rule_applies(branch: Organisation, rule: ScoringRule) -> bool:
+    """Whether ``rule`` is in the branch's catalogue (``rules_for_branch``), in one query."""
+    return any(rule_id == rule.pk and active for _depth, rule_id, active in _nearest_rules(branch).values())
 
 
 def usage_by_member_rule(
@@ -172,20 +184,23 @@ def branch_totals(branches: QuerySet[Organisation], *, year: int, quarter: int |
     """Annotate branches with approved points by kind for a quarter or year: ``base``, ``bonus``,
     ``deduction``, ``total``.
 
-    Read from the stored member-quarter totals (``MemberQuarterTotal``), not from the events: a
-    county roll-up or ranking then reads one row per member-quarter, however many events there
-    are (scripts/bench_totals.py: 800 branches, 2 million events, 1.65 s from events, 0.34 s
-    from stored totals). The stored totals equal the sums of events (``stored_totals_mismatches``,
-    checked by ``ledger_verify`` and the tests)."""
-    stored = MemberQuarterTotal.objects.filter(period__branch=OuterRef("pk"), period__year=year)
+    Read from the stored member-quarter totals (``MemberQuarterTotal``), not from the events, in one
+    GROUP BY: each branch joined to its quarter(s) of ``year`` (the join condition carries the year
+    and quarter, so no other quarter is read) and their stored rows (index-only on
+    ``total_period_cover_idx``). A county roll-up then reads one row per member-quarter shown,
+    however many events there are (scripts/bench_county.py: 800 branches, 1 M entries; correlated
+    subqueries per branch cost ~130 ms, the GROUP BY ~15 ms). The stored totals equal the sums of
+    events (``stored_totals_mismatches``, checked by ``ledger_verify`` and the tests)."""
+    condition = Q(periods__year=year)
     if quarter:
-        stored = stored.filter(period__quarter=quarter)
+        condition &= Q(periods__quarter=quarter)
 
     def part(column: str) -> Coalesce:
-        summed = stored.values("period__branch").annotate(s=Sum(column)).values("s")
-        return Coalesce(Subquery(summed, output_field=TOTAL_FIELD), Value(ZERO), output_field=TOTAL_FIELD)
+        return Coalesce(Sum(f"shown__totals__{column}"), Value(ZERO), output_field=TOTAL_FIELD)
 
-    return branches.annotate(base=part("base"), bonus=part("bonus"), deduction=part("deduction"), total=part("total"))
+    return branches.annotate(shown=FilteredRelation("periods", condition=condition)).annotate(
+        base=part("base"), bonus=part("bonus"), deduction=part("deduction"), total=part("total")
+    )
 
 
 def branch_counts(
@@ -193,13 +208,10 @@ def branch_counts(
 ) -> dict[int, dict[str, int]]:
     """Per branch: active members and the entries of a quarter (or year) by status.
 
-    ``{branch_id: {"members": n, "pending": n, "approved": n, "rejected": n}}`` in three indexed
-    queries: the quarters' ids, then the entries counted by ``(period_id, status)`` — an index-only
-    scan of the quarters shown, never a join of members to every entry of a branch's history."""
-    periods = Period.objects.filter(branch__in=branches, year=year)
-    if quarter:
-        periods = periods.filter(quarter=quarter)
-    branch_of = dict(periods.values_list("pk", "branch_id"))
+    ``{branch_id: {"members": n, "pending": n, "approved": n, "rejected": n}}`` in two queries:
+    active members grouped by branch, and the stored quarter counts (``QuarterCount``, one row per
+    branch-quarter, kept in step with the entries) — never a count over the quarter's entries, so
+    the cost follows the branches shown, not the entries they hold."""
     counts: dict[int, dict[str, int]] = defaultdict(lambda: dict.fromkeys(("members", *PointEvent.Status.values), 0))
     for branch_id, n in (
         Member.objects.filter(branch__in=branches, status=Member.Status.ACTIVE)
@@ -208,14 +220,12 @@ def branch_counts(
         .order_by()
     ):
         counts[branch_id]["members"] = n
-    if branch_of:
-        for period_id, status, n in (
-            PointEvent.objects.filter(period_id__in=list(branch_of))
-            .values_list("period_id", "status")
-            .annotate(n=Count("pk"))
-            .order_by()
-        ):
-            counts[branch_of[period_id]][status] += n
+    stored = QuarterCount.objects.filter(period__branch__in=branches, period__year=year)
+    if quarter:
+        stored = stored.filter(period__quarter=quarter)
+    for branch_id, *numbers in stored.values_list("period__branch_id", *PointEvent.Status.values):
+        for status, n in zip(PointEvent.Status.values, numbers, strict=True):
+            counts[branch_id][status] += n
     return counts
 
 
@@ -259,6 +269,32 @@ def _totals_mismatches_in(period_ids: list[int]) -> list[tuple[int, int, Decimal
     for key, expected in sums.items():
         if key not in seen and any(expected.values()):
             problems.append((key[0], key[1], ZERO, sum(expected.values(), ZERO)))
+    return problems + _counts_mismatches_in(period_ids)
+
+
+def _counts_mismatches_in(period_ids: list[int]) -> list[tuple[int | None, int, Decimal, Decimal]]:
+    """(None, period_id, stored, counted) for every stored quarter count (``QuarterCount``) that
+    disagrees with the quarter's entries in that state."""
+    counted: dict[tuple[int, str], int] = defaultdict(int)
+    for period_id, status, n in (
+        PointEvent.objects.filter(period_id__in=period_ids)
+        .values_list("period_id", "status")
+        .annotate(n=Count("pk"))
+        .order_by()
+    ):
+        counted[(period_id, status)] = n
+    stored = {
+        period_id: dict(zip(PointEvent.Status.values, numbers, strict=True))
+        for period_id, *numbers in QuarterCount.objects.filter(period_id__in=period_ids).values_list(
+            "period_id", *PointEvent.Status.values
+        )
+    }
+    problems = []
+    for period_id in period_ids:
+        for status in PointEvent.Status.values:
+            have = stored.get(period_id, {}).get(status, 0)
+            if have != counted[(period_id, status)]:
+                problems.append((None, period_id, Decimal(have), Decimal(counted[(period_id, status)])))
     return problems
 
 
@@ -579,7 +615,9 @@ def ledger_verify(branches: QuerySet[Organisation] | None = None) -> list[Ledger
             LedgerProblem(
                 period.branch.name,
                 f"{period.year}Q{period.quarter}",
-                f"stored total of member {member_id} is {stored}, events sum to {computed}",
+                f"stored total of member {member_id} is {stored}, events sum to {computed}"
+                if member_id is not None
+                else f"stored entry count is {stored:.0f}, the quarter holds {computed:.0f}",
             )
         )
     return problems

@@ -14,7 +14,7 @@ from decimal import Decimal
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils.translation import gettext as _
 
@@ -27,11 +27,12 @@ from core.quarters import quarter_bounds, quarter_of
 from ledger.audit.services import SYSTEM_USERNAME, audit_chain_head, audit_record, system_user
 from ledger.book import hooks, rules
 from ledger.book.images import evidence_prepare
-from ledger.book.models import Evidence, Kind, MemberQuarterTotal, Period, PointEvent, ScoringRule
+from ledger.book.models import Evidence, Kind, MemberQuarterTotal, Period, PointEvent, QuarterCount, ScoringRule
 from ledger.book.selectors import (
     HASH_VERSION,
     period_content_hash,
     period_snapshot_build,
+    rule_applies,
     rule_usage,
     rules_for_branch,
 )
@@ -74,7 +75,12 @@ def _clean_text(value: str, *, field: str, required_message: str, max_length: in
 
 def period_for(*, branch: Organisation, day: datetime.date, lock: bool = True) -> Period:
     """The branch's quarter that contains ``day``, created open if it does not exist yet."""
-    period, _created = Period.objects.get_or_create(branch=branch, year=day.year, quarter=quarter_of(day))
+    key = {"branch": branch, "year": day.year, "quarter": quarter_of(day)}
+    if lock:  # the quarter usually exists: lock it in one statement, create it only when missing
+        period = Period.objects.select_for_update().filter(**key).first()
+        if period is not None:
+            return period
+    period, _created = Period.objects.get_or_create(**key)
     if lock:
         period = Period.objects.select_for_update().get(pk=period.pk)
     return period
@@ -101,11 +107,39 @@ def _check_caps(
 
 
 def _total_add(event: PointEvent) -> None:
-    """Add an approved event's points to the cached member-quarter total, atomically in the DB."""
-    total, _created = MemberQuarterTotal.objects.get_or_create(member_id=event.member_id, period_id=event.period_id)
-    MemberQuarterTotal.objects.filter(pk=total.pk).update(
-        **{event.kind: F(event.kind) + event.points, "total": F("total") + event.points}
-    )
+    """Add an approved event's points to the cached member-quarter total, atomically in the DB:
+    one upsert (``INSERT … ON CONFLICT DO UPDATE``, on both databases) under the quarter's lock."""
+    points = {kind: event.points if kind == event.kind else ZERO for kind in Kind.values}
+    table = MemberQuarterTotal._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (member_id, period_id, base, bonus, deduction, total)"
+            " VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (member_id, period_id) DO UPDATE SET"
+            f" base = {table}.base + excluded.base, bonus = {table}.bonus + excluded.bonus,"
+            f" deduction = {table}.deduction + excluded.deduction, total = {table}.total + excluded.total",
+            [event.member_id, event.period_id, points["base"], points["bonus"], points["deduction"], event.points],
+        )
+
+
+def _count_move(period_id: int, *, from_status: str | None, to_status: str) -> None:
+    """Keep the quarter's entry counts (``QuarterCount``) in step, in one statement under the
+    quarter's lock: an entry arrived in ``to_status`` (``from_status`` None: an upsert) or moved
+    between states (its quarter's row exists since the entry arrived: an update)."""
+    if from_status is None:
+        arrived = dict.fromkeys(Status.values, 0) | {to_status: 1}
+        table = QuarterCount._meta.db_table
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {table} (period_id, pending, approved, rejected) VALUES (%s, %s, %s, %s)"
+                " ON CONFLICT (period_id) DO UPDATE SET"
+                f" pending = {table}.pending + excluded.pending, approved = {table}.approved + excluded.approved,"
+                f" rejected = {table}.rejected + excluded.rejected",
+                [period_id, arrived["pending"], arrived["approved"], arrived["rejected"]],
+            )
+    elif from_status != to_status:
+        QuarterCount.objects.filter(period_id=period_id).update(
+            **{from_status: F(from_status) - 1, to_status: F(to_status) + 1}
+        )
 
 
 # --- recording entries -------------------------------------------------------------------------
@@ -150,7 +184,7 @@ def entry_validate(
             "name": member.name,
             "status": member.get_status_display(),
         }
-    if corrects is None and not rules_for_branch(member.branch).filter(pk=rule.pk).exists():
+    if corrects is None and not rule_applies(member.branch, rule):
         errors["rule"] = _("“%(rule)s”不是本支部适用的积分细则。") % {"rule": rule.title}
     refusal = rules.entry_date_refusal(occurred_on)
     if refusal is not None:
@@ -202,8 +236,10 @@ def entry_write(
     branch = member.branch
     period = period_for(branch=branch, day=draft.occurred_on)
     _refuse_frozen(period)
-    # Serialise entries for one member, so two at once can't both fit under a cap.
-    list(Member.objects.select_for_update().filter(pk=member.pk).values_list("pk", flat=True))
+    # Entries of one quarter are serialised by its lock (above): that covers double claims (one
+    # day, one quarter) and quarter caps. A year cap spans quarters, so then the member is locked too.
+    if rule.cap_per_year is not None and draft.corrects is None:
+        list(Member.objects.select_for_update().filter(pk=member.pk).values_list("pk", flat=True))
     if dedupe_key and PointEvent.objects.filter(dedupe_key=dedupe_key).exists():
         raise ValidationError({"__all__": _("这条记录已经登记过，不能重复登记。")})
     if draft.corrects is None and draft.entry_method != EntryMethod.BASE:
@@ -240,12 +276,16 @@ def entry_write(
         corrects=draft.corrects,
     )
     try:
-        with transaction.atomic():
+        if dedupe_key:  # only a keyed entry can collide; its savepoint keeps the transaction usable
+            with transaction.atomic():
+                event.save()
+        else:
             event.save()
     except IntegrityError:
         if dedupe_key and PointEvent.objects.filter(dedupe_key=dedupe_key).exists():
             raise ValidationError({"__all__": _("这条记录已经登记过，不能重复登记。")}) from None
         raise
+    _count_move(period.pk, from_status=None, to_status=event.status)
     for content in prepared:
         Evidence.objects.create(event=event, image=content)
     audit_record(
@@ -293,7 +333,11 @@ def claim_record(
     """
     is_self = member.user_id is not None and member.user_id == actor.pk
     if not is_self:
-        require_write(actor, member.branch)
+        # the scope check loads the member's branch too (one query, not two)
+        branch = branch_scope(actor, write=True).filter(pk=member.branch_id).first()
+        if branch is None:
+            raise PermissionDenied(_("您无权操作该支部的积分台账。"))
+        member.branch = branch
     if rule.kind == Kind.DEDUCTION:
         raise ValidationError({"rule": _("扣分只能由书记或支委会录入，并须写明理由。")})
     if is_self:
@@ -371,6 +415,7 @@ def _lock_for_decision(actor: AbstractBaseUser, event: PointEvent) -> PointEvent
 
 
 def _decide(event: PointEvent, *, actor: AbstractBaseUser, status: str, reason: str) -> None:
+    _count_move(event.period_id, from_status=event.status, to_status=status)
     event.status = status
     event.decision_reason = reason
     event.decided_by = actor

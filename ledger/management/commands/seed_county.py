@@ -96,6 +96,7 @@ class Command(BaseCommand):
             with self._stage("vacuum analyze"), connection.cursor() as cursor:
                 cursor.execute("VACUUM (ANALYZE) ledger_pointevent")
                 cursor.execute("VACUUM (ANALYZE) ledger_memberquartertotal")
+                cursor.execute("VACUUM (ANALYZE) ledger_quartercount")
                 cursor.execute("ANALYZE")
             with self._stage("signed quarters: hash chains"):
                 signed = self._sign(quarters)
@@ -360,6 +361,12 @@ class Command(BaseCommand):
                 " coalesce(sum(points) FILTER (WHERE kind = 'bonus'), 0),"
                 " coalesce(sum(points) FILTER (WHERE kind = 'deduction'), 0), sum(points)"
                 " FROM ledger_pointevent WHERE status = 'approved' GROUP BY member_id, period_id"
+            )
+            cursor.execute(
+                "INSERT INTO ledger_quartercount (period_id, pending, approved, rejected)"
+                " SELECT period_id, count(*) FILTER (WHERE status = 'pending'),"
+                " count(*) FILTER (WHERE status = 'approved'), count(*) FILTER (WHERE status = 'rejected')"
+                " FROM ledger_pointevent GROUP BY period_id"
             )
 
     def _sign(self, quarters: list[tuple[int, int]]) -> int:
