@@ -1,4 +1,4 @@
-"""Benchmark (not a test): every page of issue 15's table on a generated county, beside a floor.
+"""Benchmark (not a test): every page a county uses, on a generated county, beside a floor.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/scale_1m SECRET_KEY=x \\
         .venv/bin/python scripts/bench_county.py --events 1000000

@@ -1,4 +1,4 @@
-"""Backups (issue 14, gap 11): back up a ledger with a signed quarter, restore it into a fresh
+"""Backups: back up a ledger with a signed quarter, restore it into a fresh
 database, and the restored ledger verifies — on PostgreSQL when the suite runs on it (pg_dump /
 pg_restore), else SQLite (its backup API)."""
 

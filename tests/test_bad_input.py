@@ -1,4 +1,4 @@
-"""Bad input gets a message, never a 500 (issue 14, gaps 4, 7 and 9).
+"""Bad input gets a message, never a 500.
 
 Points far beyond the bound, a sign against the rule's kind, dates before the product's first year,
 implausible dates of people, images that would take gigabytes to decode: each is refused with the

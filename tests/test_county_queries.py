@@ -1,4 +1,4 @@
-"""County scale (issue 15): the overview, the roll-up and the review page run a constant number
+"""County scale: the overview, the roll-up and the review page run a constant number
 of queries however many branches and entries there are; a claim and a decision run a small fixed
 number of statements (the times are printed by scripts/bench_county.py, never asserted)."""
 

@@ -1,4 +1,4 @@
-"""Protection a county's security review expects (issue 14, gap 10): `check --deploy` clean with
+"""Protection a county's security review expects: `check --deploy` clean with
 the compose file's settings, a Content-Security-Policy the pages pass with no inline script,
 personal pages not cached, the API docs from our own static files."""
 

@@ -64,7 +64,7 @@ def test_invalid_request_creates_nothing(world, queued, django_capture_on_commit
 def test_broker_failure_is_shown_on_the_job_which_waits_for_the_sweeper(
     world, monkeypatch, django_capture_on_commit_callbacks, queued
 ):
-    """Issue 14: a broker outage delays the job, it does not fail it (it used to be failed)."""
+    """A broker outage delays the job, it does not fail it (it used to be failed)."""
 
     def down(job_id):
         raise ConnectionError("broker unreachable")

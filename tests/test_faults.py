@@ -1,4 +1,4 @@
-"""Fault injection (issue 14): no fault loses work.
+"""Fault injection: no fault loses work.
 
 Against the suite's own PostgreSQL cluster and Redis, started here on spare ports (never the
 shared ones) and removed afterwards, with real Celery worker and beat processes; requests go

@@ -1,4 +1,4 @@
-"""The jobs' transactional outbox and its sweeper (issue 14, gaps 2 and 3), in one process.
+"""The jobs' transactional outbox and its sweeper, in one process.
 
 A job row is committed with the change that asks for it and sent after the commit; the sweeper
 (``reports.jobs_resend``, every minute) sends again what the broker lost (never sent, or sent

@@ -1,5 +1,5 @@
 """Login lockout on every sign-in, one proxy-aware client address, API tokens that expire and end
-with a password change (issue 14, gap 5 and part of gap 10)."""
+with a password change."""
 
 import datetime
 

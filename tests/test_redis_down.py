@@ -1,4 +1,4 @@
-"""Issue 14, gap 2: with Redis down, web requests degrade instead of answering 500.
+"""With Redis down, web requests degrade instead of answering 500.
 
 The cache and the Celery broker point at a port where nothing listens (the test's own "Redis
 down"). The signed-in secretary's claim and signature complete; the posting job waits in the

@@ -1,4 +1,4 @@
-"""Retention (issue 14, gap 11): import batches' personal data emptied after a set time, sessions
+"""Retention: import batches' personal data emptied after a set time, sessions
 cleared nightly, feedback kept to the day, no client address in gunicorn's access log."""
 
 import datetime
