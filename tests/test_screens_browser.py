@@ -87,6 +87,7 @@ def test_secretary_member_and_outsider_in_a_phone_browser(live_server, world, fr
     # --- enters a claim for him with a photo; the rule fills in its default points
     page.click("#member-rows a:has-text('王学恩')")
     page.click("text=为他/她录入")
+    page.wait_for_load_state("load")  # htmx is ready (a person can't choose before the page has loaded)
     page.select_option("#id_rule", str(world.rules.haircut.pk))
     expect(page.locator("#id_points")).to_have_value("20.0", timeout=30_000)
     assert "每季度上限 20.0 分" in page.locator("#rule-info").inner_text()
