@@ -53,6 +53,24 @@ def test_a_fresh_sqlite_database_gets_its_triggers_from_migrate(tmp_path):
     assert set(triggers.SQLITE_TRIGGERS) <= names
 
 
+def test_a_signed_quarter_s_stored_entry_counts_cannot_change(signed):
+    period, _event = signed
+    assert raw_count(period) == (0, 1, 0)
+    for sql in (
+        "UPDATE ledger_quartercount SET approved = 99 WHERE period_id = %s",
+        "DELETE FROM ledger_quartercount WHERE period_id = %s",
+    ):
+        with pytest.raises(DatabaseError):
+            raw(sql, [period.pk])
+    assert raw_count(period) == (0, 1, 0)
+
+
+def raw_count(period) -> tuple[int, int, int]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pending, approved, rejected FROM ledger_quartercount WHERE period_id = %s", [period.pk])
+        return tuple(cursor.fetchone())
+
+
 def test_raw_sql_cannot_update_a_signed_event(signed):
     _period, event = signed
     with pytest.raises(DatabaseError):

@@ -124,6 +124,14 @@ CREATE TRIGGER ledger_evidence_guard BEFORE INSERT OR UPDATE OR DELETE ON ledger
 DROP TRIGGER IF EXISTS ledger_audit_guard ON ledger_auditentry;
 CREATE TRIGGER ledger_audit_guard BEFORE UPDATE OR DELETE ON ledger_auditentry
     FOR EACH ROW EXECUTE FUNCTION ledger_audit_guard();
+-- The quarter's stored entry counts (migration 0011): frozen with the quarter, like the totals.
+DO $$ BEGIN
+    IF to_regclass('ledger_quartercount') IS NOT NULL THEN
+        DROP TRIGGER IF EXISTS ledger_count_guard ON ledger_quartercount;
+        CREATE TRIGGER ledger_count_guard BEFORE INSERT OR UPDATE OR DELETE ON ledger_quartercount
+            FOR EACH ROW EXECUTE FUNCTION ledger_frozen_child_guard();
+    END IF;
+END $$;
 
 CREATE OR REPLACE FUNCTION ledger_truncate_guard() RETURNS trigger AS $$
 BEGIN
@@ -161,6 +169,11 @@ POSTGRES_UNINSTALL_TRUNCATE = "".join(
 POSTGRES_UNINSTALL = (
     POSTGRES_UNINSTALL_TRUNCATE
     + """
+DO $$ BEGIN
+    IF to_regclass('ledger_quartercount') IS NOT NULL THEN
+        DROP TRIGGER IF EXISTS ledger_count_guard ON ledger_quartercount;
+    END IF;
+END $$;
 DROP TRIGGER IF EXISTS ledger_pointevent_guard ON ledger_pointevent;
 DROP TRIGGER IF EXISTS ledger_period_guard ON ledger_period;
 DROP TRIGGER IF EXISTS ledger_total_guard ON ledger_memberquartertotal;
@@ -228,6 +241,21 @@ SQLITE_TRIGGERS = {
         _sqlite_frozen("OLD.period_id"),
         "ledger: totals of a signed quarter cannot change",
     ),
+    "ledger_count_no_insert": (
+        "BEFORE INSERT ON ledger_quartercount",
+        _sqlite_frozen("NEW.period_id"),
+        "ledger: entry counts of a signed quarter cannot change",
+    ),
+    "ledger_count_no_update": (
+        "BEFORE UPDATE ON ledger_quartercount",
+        f"{_sqlite_frozen('OLD.period_id')} OR {_sqlite_frozen('NEW.period_id')}",
+        "ledger: entry counts of a signed quarter cannot change",
+    ),
+    "ledger_count_no_delete": (
+        "BEFORE DELETE ON ledger_quartercount",
+        _sqlite_frozen("OLD.period_id"),
+        "ledger: entry counts of a signed quarter cannot change",
+    ),
     "ledger_evidence_no_insert": (
         "BEFORE INSERT ON ledger_evidence",
         _sqlite_frozen(_EVIDENCE_PERIOD.format(row="NEW")),
@@ -264,12 +292,14 @@ _SQLITE_SNAPSHOT_CONDITION = (
 )
 
 
-def sqlite_statements(install: bool = True, *, with_snapshot: bool = True) -> list[str]:
+def sqlite_statements(install: bool = True, *, with_snapshot: bool = True, tables: set[str] | None = None) -> list[str]:
+    """The SQLite triggers; ``tables``, when given, leaves out those on a table a database migrated
+    only part of the way doesn't have yet (they are installed again after every migrate)."""
     statements = []
     for name, (when, condition, message) in SQLITE_TRIGGERS.items():
         condition = condition.replace("{snapshot}", _SQLITE_SNAPSHOT_CONDITION if with_snapshot else "")
         statements.append(f"DROP TRIGGER IF EXISTS {name}")
-        if install:
+        if install and (tables is None or when.rsplit(" ", 1)[-1] in tables):
             statements.append(
                 f"CREATE TRIGGER {name} {when} FOR EACH ROW WHEN {condition} "
                 f"BEGIN SELECT RAISE(ABORT, '{message}'); END"
@@ -285,7 +315,8 @@ def install(connection: BaseDatabaseWrapper) -> None:
             columns = {
                 column.name for column in connection.introspection.get_table_description(cursor, "ledger_period")
             }
-            for statement in sqlite_statements(install=True, with_snapshot="signed_snapshot" in columns):
+            tables = set(connection.introspection.table_names(cursor))
+            for statement in sqlite_statements(install=True, with_snapshot="signed_snapshot" in columns, tables=tables):
                 cursor.execute(statement)
         else:  # pragma: no cover - only the two supported databases
             raise NotImplementedError(f"no ledger triggers for {connection.vendor}")
@@ -325,6 +356,7 @@ def expected_names(connection: BaseDatabaseWrapper) -> set[str]:
             "ledger_total_guard",
             "ledger_evidence_guard",
             "ledger_audit_guard",
+            "ledger_count_guard",
             *(_truncate_trigger(t) for t in TRUNCATE_GUARDED),
         }
     return set(SQLITE_TRIGGERS)
