@@ -15,6 +15,7 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Q, QuerySet
 
 from branches.models import Organisation, RoleAssignment
+from branches.querysets import signed_in
 
 Role = RoleAssignment.Role
 COMMITTEE_ROLES = (Role.SECRETARY, Role.DEPUTY, Role.COMMITTEE)
@@ -23,7 +24,7 @@ SIGNING_ROLES = (Role.SECRETARY, Role.DEPUTY)
 
 def branch_scope(user: AbstractBaseUser | AnonymousUser | None, *, write: bool = False) -> QuerySet[Organisation]:
     branches = Organisation.objects.filter(level=Organisation.Level.BRANCH)
-    if user is None or not user.is_authenticated or not user.is_active:
+    if not signed_in(user):
         return branches.none()
     if user.is_superuser:
         return branches
@@ -41,7 +42,7 @@ def branch_scope(user: AbstractBaseUser | AnonymousUser | None, *, write: bool =
 def organisation_scope(user: AbstractBaseUser | AnonymousUser | None) -> QuerySet[Organisation]:
     """Every organisation (county, township or branch) the user may read: their own and below."""
     organisations = Organisation.objects.all()
-    if user is None or not user.is_authenticated or not user.is_active:
+    if not signed_in(user):
         return organisations.none()
     if user.is_superuser:
         return organisations
@@ -56,7 +57,7 @@ def officer_organisations(user: AbstractBaseUser | AnonymousUser | None) -> Quer
     """The organisations an officer administers (their county or township and everything below):
     where they set scoring rules. A superuser administers all; anyone else none."""
     organisations = Organisation.objects.all()
-    if user is None or not user.is_authenticated or not user.is_active:
+    if not signed_in(user):
         return organisations.none()
     if user.is_superuser:
         return organisations

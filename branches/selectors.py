@@ -7,12 +7,13 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import QuerySet
 
 from branches.models import Organisation, RoleAssignment
+from branches.querysets import signed_in
 from branches.scope import COMMITTEE_ROLES, SIGNING_ROLES
 
 
 def user_roles(user: AbstractBaseUser | AnonymousUser | None, branch: Organisation) -> set[str]:
     """The roles the user holds in this branch itself (not those held above it)."""
-    if user is None or not user.is_authenticated or not user.is_active:
+    if not signed_in(user):
         return set()
     return set(RoleAssignment.objects.filter(user=user, organisation=branch).values_list("role", flat=True))
 

@@ -28,7 +28,7 @@ from branches.scope import branch_scope
 from branches.selectors import descendants
 from core import clock
 from core.jobs import JobStatus, job_send_on_commit, job_started, jobs_sweep
-from core.quarters import quarter_bounds
+from core.quarters import quarter_bounds, quarter_of
 from ledger.book import rules
 from ledger.models import Period, PointEvent
 from members.models import Member
@@ -51,11 +51,6 @@ BASE_PT = {("A4", "portrait"): 14, ("A4", "landscape"): 15, ("A3", "portrait"): 
 
 
 # --- rendering ---------------------------------------------------------------------------------
-
-
-#: Celery task names (``reports/tasks.py``), queued by name: services never import tasks.
-DOCUMENT_RENDER = Document.task_name
-BATCH_COMBINE = Batch.task_name
 
 
 def qr_data_uri(url: str) -> str:
@@ -532,7 +527,7 @@ def quarter_end_remind(*, on: datetime.date | None = None) -> int:
     Recorded as a Notification (shown on their screens), once per secretary and quarter.
     """
     day = on or clock.today()
-    quarter = (day.month - 1) // 3 + 1
+    quarter = quarter_of(day)
     _start, last_day = quarter_bounds(day.year, quarter)
     if (last_day - day).days >= REMINDER_DAYS:
         return 0

@@ -22,13 +22,14 @@ from django.urls import reverse  # noqa: E402
 
 from core import clock  # noqa: E402
 from core.jobs import JobStatus  # noqa: E402
+from core.quarters import quarter_of  # noqa: E402
 
 BRANCHES = 4
 
 
 def _previous_quarter() -> tuple[int, int, datetime.date]:
     today = clock.today()
-    quarter = (today.month - 1) // 3 + 1
+    quarter = quarter_of(today)
     year, quarter = (today.year, quarter - 1) if quarter > 1 else (today.year - 1, 4)
     return year, quarter, datetime.date(year, 3 * quarter - 1, 10)
 

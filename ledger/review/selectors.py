@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from django.db.models import Count, Prefetch, QuerySet
 
 from branches.models import RoleAssignment
+from branches.querysets import signed_in
 from branches.scope import COMMITTEE_ROLES, SIGNING_ROLES
 from branches.selectors import user_roles
 from core.points import ZERO
@@ -28,7 +29,7 @@ SIGN = "sign"
 def branch_permissions(user, branch) -> frozenset[str]:
     """The one answer to "what may this user do here": the review page, the feedback answer page
     and their POST handlers all ask it (read-only users see no buttons and are refused)."""
-    if user is None or not user.is_authenticated or not user.is_active:
+    if not signed_in(user):
         return frozenset()
     if user.is_superuser:
         return frozenset({DECIDE, SIGN})

@@ -288,10 +288,6 @@ def export_is_large(export: Export) -> bool:
 logger = logging.getLogger(__name__)
 
 
-#: The Celery task (``ledger/spreadsheets/tasks.py``) that builds a large export, queued by name.
-EXPORT_RUN = ExportJob.task_name
-
-
 @transaction.atomic
 def export_request(*, actor, kind: str, params: dict, export: Export | None = None) -> ExportJob:
     """Record an export to be built by the worker and send it once the record is committed (the
